@@ -1,0 +1,41 @@
+# Every target bootstraps .venv from nothing: a fresh clone needs only Python >= 3.10.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest fmt bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## demo: start the fake Code Ocean on a real socket and run the main job against it
+## (or against a real deployment when CODEOCEAN_DOMAIN and CODEOCEAN_API_TOKEN are set).
+demo: $(STAMP)
+	$(BIN)/python -m codeocean_async.demo
+
+## test: lint, format check, mypy --strict, then pytest on asyncio and trio with a coverage floor.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest --cov --cov-report=term
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache build dist

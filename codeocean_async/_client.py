@@ -1,0 +1,198 @@
+"""AsyncCodeOcean: configuration, lifecycle and resource attributes. Wiring only."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import platform
+import ssl
+from types import TracebackType
+
+import httpx
+
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy
+from ._errors import ClientClosedError, ConfigurationError
+from ._http import HTTPPipeline
+from ._version import __version__
+from .resources import Capsules, Computations, Pipelines
+
+__all__ = ["AsyncCodeOcean", "normalize_domain"]
+
+ENV_DOMAIN = "CODEOCEAN_DOMAIN"
+ENV_TOKEN = "CODEOCEAN_API_TOKEN"
+ENV_AGENT_ID = "CODEOCEAN_AGENT_ID"
+
+USER_AGENT = (
+    f"codeocean-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_domain(domain: str, *, allow_insecure_http: bool = False) -> str:
+    """The API base URL (ending in ``/api/v1/``) for a deployment's domain.
+
+    ``acme.codeocean.com``, ``https://acme.codeocean.com/`` and ``https://acme.codeocean.com``
+    all give ``https://acme.codeocean.com/api/v1/``; a pasted ``.../api/v1`` suffix is dropped.
+    Plain ``http://`` is refused unless the host is loopback or ``allow_insecure_http`` is set.
+    """
+    if not isinstance(domain, str) or not domain.strip():
+        raise ConfigurationError("domain must be a non-empty string such as 'acme.codeocean.com'")
+    text = domain.strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"domain {domain!r} is not a valid URL: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"domain {domain!r} must be an http(s) host name")
+    if url.userinfo:
+        raise ConfigurationError("domain must not carry credentials: pass token= instead")
+    if url.query or url.fragment:
+        raise ConfigurationError(f"domain {domain!r} must not have a query or fragment")
+    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        raise ConfigurationError(
+            f"refusing plain http:// for {url.host}: the token would cross the network "
+            "unencrypted. Use https://, or pass allow_insecure_http=True if you must."
+        )
+    path = url.path.rstrip("/")
+    if path.endswith("/api/v1"):
+        path = path[: -len("/api/v1")]
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{host}{port}{path}/api/v1/"
+
+
+class AsyncCodeOcean:
+    """An async client for one Code Ocean deployment.
+
+    Example::
+
+        async with AsyncCodeOcean(domain="acme.codeocean.com", token="cop_...") as client:
+            capsule = await client.capsules.get(capsule_id)
+            run = await client.computations.run(capsule_id=capsule_id)
+            done = await client.computations.wait_for_completion(run, timeout=3600)
+
+    Parameters (all keyword-only):
+        domain: the deployment, e.g. ``"acme.codeocean.com"`` or ``"https://acme.codeocean.com"``.
+        token: an access token (``cop_...``); sent as the Basic-auth user name, never logged.
+        agent_id: sent as the ``Agent-Id`` header when given.
+        timeout: seconds, or an ``httpx.Timeout``; never unbounded (``None`` is refused).
+        poll: the default ``PollPolicy`` for waits.
+        http_client: an ``httpx.AsyncClient`` to share; the caller keeps owning (and closing) it.
+        transport: an httpx transport for the client this one creates (tests, custom stacks).
+        verify: TLS verification for the client this one creates; on unless you pass otherwise.
+        allow_insecure_http: permit ``http://`` to a host that is not loopback.
+
+    One client can be shared by many tasks. ``aclose()`` (or leaving ``async with``) closes it;
+    a closed client raises ``ClientClosedError``. It closes only an httpx client it created.
+    """
+
+    def __init__(
+        self,
+        *,
+        domain: str,
+        token: str,
+        agent_id: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        poll: PollPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | str | bool = True,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ConfigurationError("token must be a non-empty string")
+        if timeout is None or isinstance(timeout, bool):
+            raise ConfigurationError("timeout must be seconds or an httpx.Timeout, never None")
+        if http_client is not None and (transport is not None or verify is not True):
+            raise ConfigurationError(
+                "pass transport= or verify= only when the client creates its own httpx client; "
+                "configure the http_client you pass instead"
+            )
+        self._base_url = normalize_domain(domain, allow_insecure_http=allow_insecure_http)
+        self.domain = self._base_url[: -len("/api/v1/")]
+        self.agent_id = agent_id
+        self.poll = poll or PollPolicy()
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._owns_http_client = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(
+                transport=transport,
+                verify=verify,
+                limits=DEFAULT_LIMITS,
+                timeout=self.timeout,
+                follow_redirects=False,
+            )
+        self._http_client = http_client
+        credentials = base64.b64encode(f"{token}:".encode()).decode("ascii")
+        headers = {
+            "authorization": f"Basic {credentials}",
+            "accept": "application/json",
+            "user-agent": USER_AGENT,
+            "min-server-version": MIN_SERVER_VERSION,
+        }
+        if agent_id:
+            headers["agent-id"] = agent_id
+        self._http = HTTPPipeline(
+            client=http_client, base_url=self._base_url, headers=headers, timeout=self.timeout
+        )
+        self.capsules = Capsules(self)
+        self.pipelines = Pipelines(self)
+        self.computations = Computations(self)
+
+    @classmethod
+    def from_env(cls, **kwargs: object) -> AsyncCodeOcean:
+        """A client configured from ``CODEOCEAN_DOMAIN`` and ``CODEOCEAN_API_TOKEN``.
+
+        ``CODEOCEAN_AGENT_ID`` is read too when set. Other keyword arguments pass through.
+        Raises ``ConfigurationError`` naming the variable that is missing.
+        """
+        values = {}
+        for name in (ENV_DOMAIN, ENV_TOKEN):
+            value = os.environ.get(name, "").strip()
+            if not value:
+                raise ConfigurationError(f"environment variable {name} is not set")
+            values[name] = value
+        agent_id = os.environ.get(ENV_AGENT_ID) or None
+        kwargs.setdefault("agent_id", agent_id)
+        return cls(domain=values[ENV_DOMAIN], token=values[ENV_TOKEN], **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose()`` was called."""
+        return self._http.closed
+
+    async def aclose(self) -> None:
+        """Close the client (and the httpx client, if this one created it). Safe to call twice."""
+        if self._http.closed:
+            return
+        self._http.closed = True
+        if self._owns_http_client:
+            await self._http_client.aclose()
+
+    async def __aenter__(self) -> AsyncCodeOcean:
+        if self._http.closed:
+            raise ClientClosedError("this AsyncCodeOcean client is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<AsyncCodeOcean {self.domain}{state}>"

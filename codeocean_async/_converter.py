@@ -1,0 +1,231 @@
+"""The private cattrs converter: every (de)serialization rule, and JSON in and out of models.
+
+Built the way ``cattrs.preconf`` builds one: ``configure_converter`` registers hooks on a fresh
+``Converter``; ``make_converter`` returns it. Response models are tolerant (unknown keys ignored,
+missing optional keys ``None``, numbers accepted as int or float, unknown enum values kept);
+request models are strict (unknown keys refused) and omit unset fields when unstructured.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from .models import Capsule, DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
+from .models.capsules import CapsuleStatus, Version
+
+__all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
+
+T = TypeVar("T")
+
+_REQUEST_MODELS: tuple[type[Any], ...] = (
+    RunParams,
+    DataAssetsRunParam,
+    NamedRunParam,
+    PipelineProcessParams,
+)
+
+# Pre-3.1 capsule statuses (and the seed page's underscore typo), read into the current two.
+_LEGACY_STATUS = {
+    "non-published": CapsuleStatus.NON_RELEASE,
+    "non_published": CapsuleStatus.NON_RELEASE,
+    "submitted": CapsuleStatus.NON_RELEASE,
+    "publishing": CapsuleStatus.NON_RELEASE,
+    "published": CapsuleStatus.RELEASE,
+    "verified": CapsuleStatus.RELEASE,
+}
+_LEGACY_CAPSULE_KEYS = {"keywords": "tags", "published_capsule": "release_capsule"}
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        return int(value.strip())
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # e.g. a numeric slug
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected true or false, got {type(value).__name__}")
+
+
+def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return cls(value)  # an OpenEnum keeps a value it does not know
+
+
+def _is_homogeneous_tuple(t: Any) -> bool:
+    args = typing.get_args(t)
+    return typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _is_optional(t: Any) -> bool:
+    """``X | None`` in either spelling: a missing or null value is ``None``."""
+    origin = typing.get_origin(t)
+    args = typing.get_args(t)
+    return (
+        (origin is typing.Union or origin is types.UnionType)
+        and len(args) == 2
+        and (type(None) in args)
+    )
+
+
+def configure_converter(conv: cattrs.Converter) -> None:
+    """Register every rule on ``conv``. Simple types first: generated hooks look them up eagerly."""
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(float, _structure_float)
+    # By identity, not by class: str enums must not fall into the plain-string hook.
+    conv.register_structure_hook_func(lambda t: t is str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(enum.Enum, _structure_enum)
+
+    def optional_hook(t: Any) -> Callable[[Any, Any], Any]:
+        inner = next(a for a in typing.get_args(t) if a is not type(None))
+        handler = conv.get_structure_hook(inner)
+        return lambda v, _: None if v is None else handler(v, inner)
+
+    conv.register_structure_hook_factory(_is_optional, optional_hook)
+
+    def tuple_hook(t: Any) -> Callable[[Any, Any], Any]:
+        item = typing.get_args(t)[0]
+        handler = conv.get_structure_hook(item)
+
+        def structure(value: Any, _: Any) -> tuple[Any, ...]:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return tuple(handler(v, item) for v in value)
+
+        return structure
+
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+    conv.register_unstructure_hook_factory(
+        _is_homogeneous_tuple,
+        lambda t: lambda value: [conv.unstructure(v) for v in value],
+    )
+
+    base_version = make_dict_structure_fn(Version, conv)
+
+    def structure_versions(value: Any, _: Any) -> tuple[Version, ...]:
+        # The SDK reads a list of Version; the docs call the field a dictionary: accept both.
+        if isinstance(value, Mapping):
+            items = [value] if "major_version" in value else list(value.values())
+        elif isinstance(value, list):
+            items = value
+        else:
+            raise TypeError(f"expected a list of versions, got {type(value).__name__}")
+        return tuple(base_version(v, Version) for v in items)
+
+    conv.register_structure_hook_func(lambda t: t == tuple[Version, ...], structure_versions)
+
+    base_capsule = make_dict_structure_fn(Capsule, conv)
+
+    def structure_capsule(value: Any, _: Any) -> Capsule:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        data = dict(value)
+        for old, new in _LEGACY_CAPSULE_KEYS.items():
+            if old in data and data.get(new) is None:
+                data[new] = data.pop(old)
+        status = data.get("status")
+        if isinstance(status, str) and status in _LEGACY_STATUS:
+            data["status"] = _LEGACY_STATUS[status]
+        return base_capsule(data, Capsule)
+
+    conv.register_structure_hook(Capsule, structure_capsule)
+
+    for cls in _REQUEST_MODELS:
+        conv.register_structure_hook(
+            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
+        )
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
+        )
+
+
+def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """A fresh converter with every rule; ``detailed_validation`` collects field paths on error."""
+    conv = cattrs.Converter(detailed_validation=detailed_validation)
+    configure_converter(conv)
+    return conv
+
+
+# Structuring runs on the fast converter; only a failure is re-run on the detailed one, to name
+# the field paths in the error.
+_fast = make_converter()
+_detailed = make_converter(detailed_validation=True)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build ``cls`` from JSON-shaped ``data``; raises ``ValueError`` naming each bad field path."""
+    try:
+        return _fast.structure(data, cls)
+    except Exception:
+        pass
+    try:
+        return _detailed.structure(data, cls)
+    except Exception as exc:
+        errors = _error_paths(exc)
+        args = typing.get_args(cls)
+        name = f"list of {args[0].__name__}" if args else getattr(cls, "__name__", str(cls))
+        raise _StructureError(f"{name} did not fit: " + "; ".join(errors), errors) from exc
+
+
+class _StructureError(ValueError):
+    def __init__(self, message: str, errors: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+def _error_paths(exc: BaseException) -> tuple[str, ...]:
+    if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+        return tuple(cattrs.transform_error(exc, path="$"))
+    return (f"{type(exc).__name__}: {exc} @ $",)
+
+
+def unstructure(obj: Any) -> Any:
+    """The JSON-shaped form of a model (unset request fields left out)."""
+    return _fast.unstructure(obj)
+
+
+def to_json(obj: Any) -> str:
+    """Serialize a model (e.g. a ``RunParams``) to a JSON string; ``from_json`` reads it back."""
+    return json.dumps(unstructure(obj), separators=(",", ":"))
+
+
+def from_json(cls: type[T], text: str | bytes) -> T:
+    """Read a model of type ``cls`` from JSON text. Raises ``ValueError`` naming each bad field."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from exc
+    return structure(data, cls)

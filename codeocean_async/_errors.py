@@ -1,0 +1,245 @@
+"""The exception tree, and the one place a non-2xx answer becomes an exception.
+
+```
+CodeOceanError
+├── APIConnectionError          transport failure; __cause__ is the httpx error
+│   └── APITimeoutError
+├── APIStatusError              status_code, message, body, request method and URL
+│   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
+│   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 (retry_after)
+│   └── ServerError 5xx
+├── LaunchUncertainError        a run request may or may not have started a computation
+├── ResponseValidationError     the body did not fit the model
+├── WaitError
+│   ├── WaitTimeoutError        also a TimeoutError; carries the last Computation seen
+│   └── ComputationFailedError  carries the final Computation and its outcome
+├── ClientClosedError           the client was closed (also a RuntimeError)
+└── ConfigurationError          missing or invalid configuration (also a ValueError)
+```
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from .models.computations import Computation, Outcome
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "CodeOceanError",
+    "ComputationFailedError",
+    "ConfigurationError",
+    "ConflictError",
+    "LaunchUncertainError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ServerError",
+    "WaitError",
+    "WaitTimeoutError",
+    "error_from_response",
+    "parse_retry_after",
+]
+
+_EXCERPT_CHARS = 200
+_HTML_NOISE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+class CodeOceanError(Exception):
+    """The root of every error this package raises on purpose."""
+
+
+class ClientClosedError(CodeOceanError, RuntimeError):
+    """The client was closed with ``aclose()`` (or its ``async with`` block ended)."""
+
+
+class ConfigurationError(CodeOceanError, ValueError):
+    """Configuration is missing or invalid, e.g. an unset environment variable."""
+
+
+class APIConnectionError(CodeOceanError):
+    """The request did not get an answer: connection refused, dropped, TLS failure, ...
+
+    ``__cause__`` is the underlying ``httpx`` exception.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class APIStatusError(CodeOceanError):
+    """The server answered with a non-2xx status.
+
+    Attributes: ``status_code``, ``message`` (the body's ``message`` when JSON, else a short text
+    excerpt), ``body`` (parsed JSON, or ``None``), ``method``, ``url``, ``response``.
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+        self.message = message
+        self.response = response
+        self.body = body
+        self.status_code = response.status_code
+        self.method = response.request.method
+        self.url = str(response.request.url)
+        super().__init__(f"{self.status_code} on {self.method} {self.url}: {message}")
+
+
+class BadRequestError(APIStatusError):
+    """400: a missing, misspelled or malformed parameter, or an unmet Min-Server-Version."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: no valid token."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token lacks a scope, or the action is not allowed on this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such capsule, pipeline, computation or data asset (or no access to it)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the Computation API is overloaded; ``retry_after`` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
+        super().__init__(message, response=response, body=body)
+        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+
+
+class ServerError(APIStatusError):
+    """5xx: the server (or a proxy in front of it) failed."""
+
+
+class LaunchUncertainError(CodeOceanError):
+    """A run request may or may not have started a computation.
+
+    Raised when the request may have reached the server but no answer came back, so resending it
+    could start a duplicate. ``request`` is the run request; ``sent_at`` the epoch time it was sent.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request, sent_at: float) -> None:
+        super().__init__(message)
+        self.request = request
+        self.sent_at = sent_at
+
+
+class ResponseValidationError(CodeOceanError):
+    """The response body did not fit the model; ``errors`` lists each failing field path."""
+
+    def __init__(self, message: str, *, errors: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class WaitError(CodeOceanError):
+    """A wait for a computation ended without the result the caller asked for."""
+
+    def __init__(self, message: str, *, computation: Computation | None) -> None:
+        super().__init__(message)
+        self.computation = computation
+
+
+class WaitTimeoutError(WaitError, TimeoutError):
+    """The wait's deadline passed; ``computation`` is the last state seen (``None`` if none)."""
+
+
+class ComputationFailedError(WaitError):
+    """The computation finished with an outcome other than success."""
+
+    computation: Computation
+
+    def __init__(self, message: str, *, computation: Computation, outcome: Outcome) -> None:
+        super().__init__(message, computation=computation)
+        self.outcome = outcome
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_from_response(response: httpx.Response) -> APIStatusError:
+    """Build the exception for a non-2xx ``response`` (its body must already be read)."""
+    body: Any = None
+    text = response.text
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    message = ""
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    elif body is None and text.strip():
+        message = _excerpt(text)
+    if not message:
+        message = response.reason_phrase or "error"
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else APIStatusError
+    return cls(message, response=response, body=body)
+
+
+def _excerpt(text: str) -> str:
+    """One line of at most ``_EXCERPT_CHARS`` characters from a non-JSON body (an HTML page...)."""
+    if "<" in text and ">" in text:  # an HTML error page from a proxy: keep its words
+        text = _TAGS.sub(" ", _HTML_NOISE.sub(" ", text))
+    flat = " ".join(text.split())
+    if len(flat) > _EXCERPT_CHARS:
+        return flat[: _EXCERPT_CHARS - 1] + "…"
+    return flat
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    Returns ``None`` when the header is absent or unreadable; never a negative number.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if parsed.tzinfo is None:
+            return None
+        seconds = parsed.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)

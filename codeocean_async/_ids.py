@@ -1,0 +1,27 @@
+"""Checks every ID before it goes into a request, so a bad one can never change the URL path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["check_id"]
+
+_FORBIDDEN = ("/", "?", "#", "\\", "%")
+
+
+def check_id(value: Any, name: str) -> str:
+    """Return ``value`` if it is a usable ID; else raise ``ValueError`` (``TypeError``) naming it.
+
+    Refused: non-strings, empty strings, ``.``/``..``, whitespace or control characters anywhere,
+    and the characters ``/ ? # \\ %`` that would change or escape the URL path.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if value in (".", ".."):
+        raise ValueError(f"{name} must not be {value!r}")
+    for ch in value:
+        if ch in _FORBIDDEN or ch.isspace() or not ch.isprintable():
+            raise ValueError(f"{name} contains a character not allowed in an ID: {ch!r}")
+    return value

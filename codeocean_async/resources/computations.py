@@ -1,0 +1,175 @@
+"""Computation routes: get, run (the three variants and pipelines), stop, rename, and waiting."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+
+from .._config import PollPolicy
+from .._ids import check_id
+from .._polling import OnUpdate, follow_states, wait_until_finished
+from ..models import (
+    Computation,
+    DataAssetsRunParam,
+    NamedRunParam,
+    PipelineProcessParams,
+    RunParams,
+)
+from ._base import Resource
+
+__all__ = ["Computations"]
+
+
+def _check_run_ids(params: RunParams) -> None:
+    """IDs in a run body never reach a URL, but an empty or mangled one is always a mistake."""
+    if params.capsule_id is not None:
+        check_id(params.capsule_id, "capsule_id")
+    if params.pipeline_id is not None:
+        check_id(params.pipeline_id, "pipeline_id")
+    for i, asset in enumerate(params.data_assets or ()):
+        check_id(asset.id, f"data_assets[{i}].id")
+    if params.resume_run_id is not None:
+        check_id(params.resume_run_id, "resume_run_id")
+
+
+class Computations(Resource):
+    """``client.computations``: start runs, follow them, stop and rename them."""
+
+    async def get(self, computation_id: str) -> Computation:
+        """The computation's current state. ``GET /computations/{computation_id}``."""
+        return await self._http.request(
+            "GET",
+            "computations/{computation_id}",
+            path_params={"computation_id": computation_id},
+            cast_to=Computation,
+        )
+
+    async def run(
+        self,
+        params: RunParams | None = None,
+        *,
+        capsule_id: str | None = None,
+        pipeline_id: str | None = None,
+        version: int | None = None,
+        data_assets: Iterable[DataAssetsRunParam | str] | None = None,
+        parameters: Iterable[str] | None = None,
+        named_parameters: Mapping[str, str] | Iterable[NamedRunParam] | None = None,
+        processes: Iterable[PipelineProcessParams] | None = None,
+        nextflow_profile: str | None = None,
+        resume_run_id: str | None = None,
+    ) -> Computation:
+        """Start a computation and return it (usually still ``initializing``).
+
+        The three capsule variants are each one call::
+
+            await client.computations.run(capsule_id=cid)                  # latest code
+            await client.computations.run(capsule_id=cid, version=3)       # a released version
+            await client.computations.run(capsule_id=cid, data_assets=[DataAssetsRunParam(aid)])
+
+        Pipelines take ``pipeline_id`` (and ``processes``, ``nextflow_profile``). A prepared
+        ``RunParams`` may be passed instead of the keywords. Exactly one of ``capsule_id`` and
+        ``pipeline_id`` is required; anything else is refused before a request is sent.
+        ``POST /computations``.
+        """
+        if params is None:
+            params = RunParams(
+                capsule_id=capsule_id,
+                pipeline_id=pipeline_id,
+                version=version,
+                data_assets=data_assets,
+                parameters=parameters,
+                named_parameters=named_parameters,
+                processes=processes,
+                nextflow_profile=nextflow_profile,
+                resume_run_id=resume_run_id,
+            )
+        elif not isinstance(params, RunParams):
+            raise TypeError(f"params must be a RunParams, not {type(params).__name__}")
+        elif any(
+            v is not None
+            for v in (
+                capsule_id,
+                pipeline_id,
+                version,
+                data_assets,
+                parameters,
+                named_parameters,
+                processes,
+                nextflow_profile,
+                resume_run_id,
+            )
+        ):
+            raise ValueError("pass either a RunParams or keyword arguments, not both")
+        _check_run_ids(params)
+        return await self._http.request("POST", "computations", body=params, cast_to=Computation)
+
+    async def delete(self, computation_id: str) -> None:
+        """Stop the computation if it is running (a finished one is deleted).
+
+        ``DELETE /computations/{computation_id}``.
+        """
+        await self._http.request(
+            "DELETE",
+            "computations/{computation_id}",
+            path_params={"computation_id": computation_id},
+        )
+
+    async def rename(self, computation_id: str, *, name: str) -> None:
+        """Give the computation a new display name. ``PATCH /computations/{id}?name=...``."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("name must be a non-empty string")
+        await self._http.request(
+            "PATCH",
+            "computations/{computation_id}",
+            path_params={"computation_id": computation_id},
+            params={"name": name},
+        )
+
+    async def wait_for_completion(
+        self,
+        computation: Computation | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = False,
+        on_update: OnUpdate | None = None,
+    ) -> Computation:
+        """Wait until the computation is ``completed`` or ``failed`` and return its final state.
+
+        Args:
+            computation: a ``Computation`` (e.g. what ``run`` returned) or its ID.
+            timeout: seconds to wait at most; ``None`` waits as long as it takes. At the deadline
+                ``WaitTimeoutError`` is raised carrying the last state seen; the computation keeps
+                running (stop it with ``delete`` if that is what you want).
+            poll: the polling schedule; the client's ``poll`` policy by default.
+            raise_on_failure: raise ``ComputationFailedError`` for every outcome but
+                ``Outcome.SUCCEEDED`` (failed, stopped, failed start).
+            on_update: called (or awaited) with the computation at each state change, starting
+                with the first state seen.
+
+        A cancelled task or an outer ``anyio.fail_after`` stops the wait at once.
+        """
+        return await wait_until_finished(
+            self.get,
+            computation,
+            timeout=timeout,
+            poll=poll or self._client.poll,
+            raise_on_failure=raise_on_failure,
+            on_update=on_update,
+        )
+
+    def watch(
+        self,
+        computation: Computation | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> AsyncIterator[Computation]:
+        """Iterate over the computation's state changes until it finishes::
+
+            async for c in client.computations.watch(computation):
+                print(c.state)
+
+        Yields the first state seen, then each change, ending with the terminal state. Raises
+        ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does.
+        """
+        return follow_states(self.get, computation, timeout=timeout, poll=poll or self._client.poll)
