@@ -12,8 +12,7 @@ import inspect
 import logging
 import math
 import random
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -22,7 +21,7 @@ from ._errors import ComputationFailedError, WaitTimeoutError
 from ._ids import check_id
 from .models import Computation, Outcome
 
-__all__ = ["OnUpdate", "follow_states", "wait_until_finished"]
+__all__ = ["OnUpdate", "StateFollower", "wait_until_finished"]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -36,73 +35,84 @@ _rng = random.Random()
 def _deadline(timeout: float | None) -> float:
     if timeout is None:
         return math.inf
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError(f"timeout must be a number of seconds >= 0 or None, not {timeout!r}")
     return anyio.current_time() + timeout
 
 
-def _timeout_error(
-    computation_id: str, timeout: float | None, last: Computation | None
-) -> Exception:
-    state = f"; last state seen: {last.state}" if last is not None else "; no state seen"
-    return WaitTimeoutError(
-        f"computation {computation_id} did not finish within {timeout} s{state}",
-        computation=last,
-    )
-
-
-async def follow_states(
-    fetch: Fetch,
-    computation: Computation | str,
-    *,
-    timeout: float | None,
-    poll: PollPolicy,
-) -> AsyncGenerator[Computation, None]:
-    """Yield the computation each time its state changes, ending with the terminal state.
+class StateFollower:
+    """Async iterator over a computation's state changes, ending with the terminal state.
 
     A ``Computation`` passed in counts as the first state seen (no request for it); an ID is
     fetched at once. Raises ``WaitTimeoutError`` (carrying the last state seen) at the deadline.
-    No cancel scope is held across a ``yield``, so breaking out of the loop early is safe.
+    It is a plain iterator, not an async generator, and holds nothing between steps, so leaving
+    an ``async for`` early needs no clean-up.
     """
-    deadline = _deadline(timeout)
-    last: Computation | None = None
-    if isinstance(computation, Computation):
-        computation_id = check_id(computation.id, "computation_id")
-        last = computation
-        yield last
-        if last.finished:
-            return
-        polls = 1
-        await _sleep(poll.interval(0, _rng), deadline, computation_id, timeout, last)
-    else:
-        computation_id = check_id(computation, "computation_id")
-        polls = 0
-    while True:
-        current: Computation | None = None
-        with anyio.move_on_after(deadline - anyio.current_time()):
-            current = await fetch(computation_id)
-        if current is None:
-            raise _timeout_error(computation_id, timeout, last)
-        changed = last is None or current.state != last.state
-        last = current
-        if changed:
-            logger.debug("computation %s is %s", computation_id, current.state)
-            yield current
-        if current.finished:
-            return
-        await _sleep(poll.interval(polls, _rng), deadline, computation_id, timeout, last)
-        polls += 1
 
+    def __init__(
+        self,
+        fetch: Fetch,
+        computation: Computation | str,
+        *,
+        timeout: float | None,
+        poll: PollPolicy,
+    ) -> None:
+        self._fetch = fetch
+        self._timeout = timeout
+        self._deadline = _deadline(timeout)
+        self._poll = poll
+        self._polls = 0
+        self._last: Computation | None = None
+        self._pending: Computation | None = None
+        if isinstance(computation, Computation):
+            self._id = check_id(computation.id, "computation_id")
+            self._pending = computation
+        else:
+            self._id = check_id(computation, "computation_id")
 
-async def _sleep(
-    seconds: float, deadline: float, computation_id: str, timeout: float | None, last: Computation
-) -> None:
-    remaining = deadline - anyio.current_time()
-    if seconds >= remaining:
-        # The next poll would land past the deadline: wait out the deadline, then give up.
-        await anyio.sleep(max(remaining, 0))
-        raise _timeout_error(computation_id, timeout, last)
-    await anyio.sleep(seconds)
+    def __aiter__(self) -> StateFollower:
+        return self
+
+    async def __anext__(self) -> Computation:
+        if self._pending is not None:  # the Computation the caller passed in
+            self._last, self._pending = self._pending, None
+            return self._last
+        while True:
+            if self._last is not None:
+                if self._last.finished:
+                    raise StopAsyncIteration
+                await self._sleep(self._poll.interval(self._polls, _rng))
+            current = await self._fetch_before_deadline()
+            self._polls += 1
+            changed = self._last is None or current.state != self._last.state
+            self._last = current
+            if changed:
+                logger.debug("computation %s is %s", self._id, current.state)
+                return current
+
+    async def _fetch_before_deadline(self) -> Computation:
+        remaining = self._deadline - anyio.current_time()
+        if remaining <= 0:
+            raise self._timeout_error()
+        with anyio.move_on_after(remaining):
+            return await self._fetch(self._id)
+        raise self._timeout_error()
+
+    async def _sleep(self, seconds: float) -> None:
+        remaining = self._deadline - anyio.current_time()
+        if seconds >= remaining:
+            # The next poll would land past the deadline: wait out the deadline, then give up.
+            await anyio.sleep(max(remaining, 0))
+            raise self._timeout_error()
+        await anyio.sleep(seconds)
+
+    def _timeout_error(self) -> WaitTimeoutError:
+        last = self._last
+        state = f"; last state seen: {last.state}" if last is not None else "; no state seen"
+        return WaitTimeoutError(
+            f"computation {self._id} did not finish within {self._timeout} s{state}",
+            computation=last,
+        )
 
 
 async def wait_until_finished(
@@ -116,12 +126,11 @@ async def wait_until_finished(
 ) -> Computation:
     """Follow the states to the end; see ``Computations.wait_for_completion``."""
     final: Computation | None = None
-    async with aclosing(follow_states(fetch, computation, timeout=timeout, poll=poll)) as states:
-        async for final in states:
-            if on_update is not None:
-                result = on_update(final)
-                if inspect.isawaitable(result):
-                    await result
+    async for final in StateFollower(fetch, computation, timeout=timeout, poll=poll):
+        if on_update is not None:
+            result = on_update(final)
+            if inspect.isawaitable(result):
+                await result
     assert final is not None  # follow_states always yields, and ends on a terminal state
     if raise_on_failure and final.outcome is not Outcome.SUCCEEDED:
         raise ComputationFailedError(

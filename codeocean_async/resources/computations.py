@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from .._config import PollPolicy
 from .._ids import check_id
-from .._polling import OnUpdate, follow_states, wait_until_finished
+from .._polling import OnUpdate, StateFollower, wait_until_finished
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -172,4 +172,4 @@ class Computations(Resource):
         Yields the first state seen, then each change, ending with the terminal state. Raises
         ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does.
         """
-        return follow_states(self.get, computation, timeout=timeout, poll=poll or self._client.poll)
+        return StateFollower(self.get, computation, timeout=timeout, poll=poll or self._client.poll)

@@ -1,0 +1,53 @@
+"""Shared fixtures: both anyio backends, payload fixtures, and a fast-polling client on the fake."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from codeocean_async import AsyncCodeOcean, PollPolicy
+from codeocean_async.testing import FakeCodeOcean
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+#: Polls every few milliseconds, without jitter, so waits on the fake finish at once.
+FAST_POLL = PollPolicy(initial=0.001, maximum=0.005, jitter=0)
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def load_fixture(name: str) -> Any:
+    """A JSON payload from tests/fixtures (copied from the API reference and the seed page)."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+async def client(codeocean_fake: FakeCodeOcean) -> AsyncIterator[AsyncCodeOcean]:
+    """A client on the in-process fake, polling fast."""
+    async with AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=codeocean_fake.token,
+        transport=httpx.ASGITransport(app=codeocean_fake),
+        allow_insecure_http=True,
+        poll=FAST_POLL,
+    ) as c:
+        yield c
+
+
+def mock_client(handler: Any, **kwargs: Any) -> AsyncCodeOcean:
+    """A client whose every request goes to ``handler`` (an ``httpx.MockTransport`` handler)."""
+    kwargs.setdefault("poll", FAST_POLL)
+    return AsyncCodeOcean(
+        domain="https://acme.codeocean.com",
+        token="cop_test_token_0123456789",
+        transport=httpx.MockTransport(handler),
+        **kwargs,
+    )
