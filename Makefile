@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 ## demo: start the fake Code Ocean on a real socket and run the main job against it
 ## (or against a real deployment when CODEOCEAN_DOMAIN and CODEOCEAN_API_TOKEN are set).
 demo: $(STAMP)
-	$(BIN)/python -m codeocean_async.demo
+	$(BIN)/python -m codeocean_async._demo
 
 ## test: lint, format check, mypy --strict, then pytest on asyncio and trio with a coverage floor.
 test: lint typecheck pytest
@@ -28,7 +28,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

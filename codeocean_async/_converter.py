@@ -19,6 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .models import Capsule, DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
+from .models._enums import OpenEnum
 from .models.capsules import CapsuleStatus, Version
 
 __all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
@@ -104,10 +105,12 @@ def configure_converter(conv: cattrs.Converter) -> None:
     """Register every rule on ``conv``. Simple types first: generated hooks look them up eagerly."""
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(float, _structure_float)
-    # By identity, not by class: str enums must not fall into the plain-string hook.
-    conv.register_structure_hook_func(lambda t: t is str, _structure_str)
+    conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
+    # Our enums are str subclasses: register their bases so they never fall into the str hook
+    # (singledispatch follows the MRO, where OpenEnum comes before str).
     conv.register_structure_hook(enum.Enum, _structure_enum)
+    conv.register_structure_hook(OpenEnum, _structure_enum)
 
     def optional_hook(t: Any) -> Callable[[Any, Any], Any]:
         inner = next(a for a in typing.get_args(t) if a is not type(None))

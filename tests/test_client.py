@@ -71,7 +71,8 @@ def test_empty_token_is_refused(token: str) -> None:
 
 def test_timeouts_are_explicit_and_never_none() -> None:
     assert co.AsyncCodeOcean(domain="a.b", token=TOKEN).timeout == DEFAULT_TIMEOUT
-    assert DEFAULT_TIMEOUT.connect is not None and DEFAULT_TIMEOUT.read is not None
+    assert DEFAULT_TIMEOUT.connect is not None
+    assert DEFAULT_TIMEOUT.read is not None
     assert co.AsyncCodeOcean(domain="a.b", token=TOKEN, timeout=5).timeout == httpx.Timeout(5)
     with pytest.raises(co.ConfigurationError, match="never None"):
         co.AsyncCodeOcean(domain="a.b", token=TOKEN, timeout=None)  # type: ignore[arg-type]

@@ -177,7 +177,7 @@ async def test_computations_delete_stops_a_running_run(
 ) -> None:
     run = await client.computations.run(capsule_id=SEED_CAPSULE)
     seeded.reset_requests()
-    assert await client.computations.delete(run.id) is None
+    await client.computations.delete(run.id)
     assert _sent(seeded) == ("DELETE", f"/api/v1/computations/{run.id}", {}, None)
     stopped = await client.computations.get(run.id)
     assert stopped.outcome is co.Outcome.STOPPED
@@ -186,7 +186,7 @@ async def test_computations_delete_stops_a_running_run(
 async def test_computations_rename(client: co.AsyncCodeOcean, seeded: FakeCodeOcean) -> None:
     run = await client.computations.run(capsule_id=SEED_CAPSULE)
     seeded.reset_requests()
-    assert await client.computations.rename(run.id, name="batch 7 / sample A") is None
+    await client.computations.rename(run.id, name="batch 7 / sample A")
     assert _sent(seeded) == (
         "PATCH",
         f"/api/v1/computations/{run.id}",

@@ -13,6 +13,9 @@ from codeocean_async._errors import error_from_response, parse_retry_after
 
 from .conftest import mock_client
 
+HTML_PAGE = (
+    "<html><head><title>400</title><style>p{}</style></head>\n<body><h1>Bad</h1></body></html>"
+)
 REQUEST = httpx.Request("POST", "https://acme.codeocean.com/api/v1/computations")
 
 
@@ -64,9 +67,7 @@ def test_json_body_is_kept_whole() -> None:
         ({"text": "plain words"}, "plain words", None),
         ({"content": b""}, "Bad Request", None),
         (
-            {
-                "text": "<html><head><title>400</title><style>p{}</style></head><body><h1>Bad</h1></body></html>"
-            },
+            {"text": HTML_PAGE},
             "400 Bad",
             None,
         ),

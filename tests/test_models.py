@@ -307,6 +307,48 @@ def test_run_params_refuses_bad_combinations(kwargs: dict[str, Any], message: st
 
 def test_single_values_where_lists_belong_are_refused() -> None:
     with pytest.raises(TypeError, match="list"):
-        RunParams(capsule_id="a", data_assets="asset-id")  # type: ignore[arg-type]
+        RunParams(capsule_id="a", data_assets="asset-id")
     with pytest.raises(TypeError, match="list"):
         RunParams(capsule_id="a", parameters="x")
+
+
+@pytest.mark.parametrize(
+    ("value", "cls", "expected"),
+    [
+        ("123", int, 123),
+        (" 7 ", int, 7),
+        (2, float, 2.0),
+        (2.5, float, 2.5),
+        (7607289, str, "7607289"),  # the seed types slug as an integer
+        ("x", str, "x"),
+        (True, bool, True),
+    ],
+)
+def test_scalar_rules(value: Any, cls: type[Any], expected: Any) -> None:
+    result = structure(value, cls)
+    assert result == expected
+    assert type(result) is cls
+
+
+@pytest.mark.parametrize(
+    ("value", "cls"),
+    [
+        (True, int),
+        ("many", int),
+        (float("nan"), int),
+        (float("inf"), int),
+        ([1], int),
+        (True, float),
+        ("1.5", float),
+        (True, str),
+        (["x"], str),
+        ({"a": 1}, str),
+        (1, bool),
+        ("true", bool),
+        (5, ComputationState),
+        ({"id": "c"}, list[Computation]),
+    ],
+)
+def test_scalar_rules_refuse(value: Any, cls: type[Any]) -> None:
+    with pytest.raises(ValueError, match="did not fit"):
+        structure(value, cls)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 import codeocean_async as co
@@ -116,7 +117,7 @@ async def test_async_on_update_is_awaited(
     assert isinstance(clock, ManualClock)
 
     async def on_update(c: co.Computation) -> None:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         seen.append(str(c.state))
         clock.advance(PHASE)
 
@@ -245,9 +246,13 @@ async def test_watch_times_out(
 ) -> None:
     run = await client.computations.run(capsule_id=capsule)
     seen: list[co.Computation] = []
-    with pytest.raises(co.WaitTimeoutError):
+
+    async def collect() -> None:
         async for computation in client.computations.watch(run, timeout=0.02):
             seen.append(computation)
+
+    with pytest.raises(co.WaitTimeoutError):
+        await collect()
     assert [c.state for c in seen] == [co.ComputationState.INITIALIZING]
 
 

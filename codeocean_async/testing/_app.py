@@ -1,0 +1,228 @@
+"""FakeCodeOcean: an in-memory Code Ocean REST API served as a raw ASGI 3 app."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
+from ._clock import Clock, MonotonicClock
+from ._store import (
+    DEFAULT_OWNER,
+    DEFAULT_OWNER_EMAIL,
+    Durations,
+    RecordedRequest,
+    Store,
+    check_durations,
+    check_outcome,
+)
+
+__all__ = ["DEMO_CAPSULE_ID", "DEMO_DATA_ASSET_ID", "FakeCodeOcean"]
+
+_F = TypeVar("_F", bound="FakeCodeOcean")
+
+DEMO_CAPSULE_ID = "4bc97533-6eb4-48ac-966f-648548a756d2"
+DEMO_DATA_ASSET_ID = "bf8cf993-a583-495c-bebd-2f38f81d1ea1"
+
+
+class FakeCodeOcean:
+    """An in-memory Code Ocean: capsules, pipelines, data assets and computations on a clock.
+
+    Call it as an ASGI app (``httpx.ASGITransport(app=fake)``) or serve it with
+    :func:`serve_in_thread`. Every route checks HTTP Basic auth (username = ``fake.token``,
+    empty password) and the ``Min-Server-Version`` header, then answers as the real API does.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        clock: Clock | None = None,
+        server_version: str = "4.8.0",
+        base_time: int = 1_700_000_000,
+    ) -> None:
+        if version_tuple(server_version) is None:
+            raise ValueError(f"server_version must look like '4.8.0', got {server_version!r}")
+        self.token = token or "cop_" + secrets.token_hex(20)
+        self.clock: Clock = clock or MonotonicClock()
+        self.server_version = server_version
+        self._store = Store(self.clock, base_time)
+
+    def __repr__(self) -> str:
+        return f"FakeCodeOcean(clock={self.clock!r}, server_version={self.server_version!r})"
+
+    @classmethod
+    def with_demo_data(cls: type[_F], **kwargs: Any) -> _F:
+        """A fake holding the seed page's capsule (versions 1 and 2) and its data asset."""
+        fake = cls(**kwargs)
+        fake.add_capsule(
+            id=DEMO_CAPSULE_ID,
+            name="deepTools-bamCoverage",
+            slug="7607289",
+            created=1_673_385_764,
+            versions=(1, 2),
+            description="Generates a coverage track (bigWig or bedGraph) from a BAM alignment.",
+            field="Bioinformatics",
+            tags=("ChIP", "Normalization"),
+            run_durations=(1.0, 1.0, 1.0),
+        )
+        fake.add_data_asset(id=DEMO_DATA_ASSET_ID, name="Alignment", mount="Alignment")
+        return fake
+
+    # --- seeding -------------------------------------------------------------------------
+
+    def add_capsule(
+        self,
+        *,
+        id: str | None = None,
+        name: str = "Capsule",
+        slug: str | None = None,
+        versions: Iterable[int | Mapping[str, Any]] = (),
+        owner: str = DEFAULT_OWNER,
+        owner_email: str | None = DEFAULT_OWNER_EMAIL,
+        description: str | None = None,
+        field: str | None = None,
+        tags: Iterable[str] = (),
+        created: int | None = None,
+        run_outcome: str = "succeeded",
+        run_durations: Iterable[float] = (1.0, 1.0, 1.0),
+    ) -> dict[str, Any]:
+        """Store a capsule and return its JSON (the stored dict: edits show in answers).
+
+        ``versions`` holds major version numbers (released N days after ``created``) or full
+        ``{major_version, minor_version, release_time}`` dicts. Runs of this capsule end with
+        ``run_outcome`` after ``run_durations`` unless :meth:`plan_next_run` says otherwise.
+        """
+        return self._store.add_parent(
+            "capsule",
+            id=id,
+            name=name,
+            slug=slug,
+            versions=versions,
+            owner=owner,
+            owner_email=owner_email,
+            description=description,
+            field=field,
+            tags=tags,
+            created=created,
+            run_outcome=run_outcome,
+            run_durations=run_durations,
+        ).json
+
+    def add_pipeline(
+        self,
+        *,
+        id: str | None = None,
+        name: str = "Pipeline",
+        slug: str | None = None,
+        versions: Iterable[int | Mapping[str, Any]] = (),
+        owner: str = DEFAULT_OWNER,
+        owner_email: str | None = DEFAULT_OWNER_EMAIL,
+        description: str | None = None,
+        field: str | None = None,
+        tags: Iterable[str] = (),
+        created: int | None = None,
+        run_outcome: str = "succeeded",
+        run_durations: Iterable[float] = (1.0, 1.0, 1.0),
+    ) -> dict[str, Any]:
+        """Store a pipeline and return its JSON; the arguments are those of :meth:`add_capsule`."""
+        return self._store.add_parent(
+            "pipeline",
+            id=id,
+            name=name,
+            slug=slug,
+            versions=versions,
+            owner=owner,
+            owner_email=owner_email,
+            description=description,
+            field=field,
+            tags=tags,
+            created=created,
+            run_outcome=run_outcome,
+            run_durations=run_durations,
+        ).json
+
+    def add_data_asset(
+        self, *, id: str | None = None, name: str = "Data", mount: str = "data"
+    ) -> dict[str, Any]:
+        """Store a ready data asset and return its JSON (the stored dict)."""
+        return self._store.add_data_asset(id=id, name=name, mount=mount)
+
+    def add_computation(
+        self,
+        *,
+        capsule_id: str | None = None,
+        pipeline_id: str | None = None,
+        outcome: str = "succeeded",
+        durations: Iterable[float] = (0, 0, 0),
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Store a computation created now (not logged as a POST) and return its current JSON.
+
+        ``fields`` (``id``, ``name``, ``data_assets``, any extra key...) override the JSON.
+        """
+        if capsule_id is not None and pipeline_id is not None:
+            raise ValueError("give capsule_id or pipeline_id, not both")
+        parent = None
+        for kind, parent_id in (("capsule", capsule_id), ("pipeline", pipeline_id)):
+            if parent_id is not None:
+                parent = self._store.find_parent(kind, parent_id)
+                if parent is None:
+                    raise ValueError(f"no {kind} with id {parent_id!r}")
+        comp = self._store.add_computation(
+            parent, outcome=outcome, durations=durations, fields={}, overrides=fields
+        )
+        return self._store.render(comp)
+
+    def plan_next_run(
+        self, *, outcome: str = "succeeded", durations: Iterable[float] | None = None
+    ) -> None:
+        """Queue how the next POST /computations run behaves (FIFO, one entry per run)."""
+        planned: Durations | None = None if durations is None else check_durations(durations)
+        with self._store.lock:
+            self._store.plan.append((check_outcome(outcome), planned))
+
+    # --- inspection ----------------------------------------------------------------------
+
+    @property
+    def computations(self) -> Mapping[str, dict[str, Any]]:
+        """Every computation's JSON as of now, by id (a read-only snapshot)."""
+        with self._store.lock:
+            now = self.clock.now()
+            return MappingProxyType({k: c.render(now) for k, c in self._store.computations.items()})
+
+    @property
+    def created_computations(self) -> list[str]:
+        """The ids of the computations started by POST /computations, in order."""
+        with self._store.lock:
+            return list(self._store.created)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order (a copy)."""
+        with self._store.lock:
+            return list(self._store.requests)
+
+    def reset_requests(self) -> None:
+        """Forget the requests received so far."""
+        with self._store.lock:
+            self._store.requests.clear()
+
+    # --- ASGI ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+        elif scope["type"] == "http":
+            await handle_http(
+                self._store,
+                token=self.token,
+                server_version=self.server_version,
+                scope=scope,
+                receive=receive,
+                send=send,
+            )
+        else:
+            raise ValueError(f"FakeCodeOcean serves http only, not {scope['type']!r}")
