@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fmt bench clean
+.PHONY: demo test lint typecheck pytest fmt clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 ## demo: start the fake Code Ocean on a real socket and run the main job against it
 ## (or against a real deployment when CODEOCEAN_DOMAIN and CODEOCEAN_API_TOKEN are set).
 demo: $(STAMP)
-	$(BIN)/python -m codeocean_async._demo
+	$(BIN)/codeocean-async demo
 
 ## test: lint, format check, mypy --strict, then pytest on asyncio and trio with a coverage floor.
 test: lint typecheck pytest
@@ -34,9 +34,6 @@ pytest: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache build dist

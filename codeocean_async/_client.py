@@ -8,6 +8,7 @@ import os
 import platform
 import ssl
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -26,6 +27,13 @@ ENV_AGENT_ID = "CODEOCEAN_AGENT_ID"
 USER_AGENT = (
     f"codeocean-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -151,21 +159,17 @@ class AsyncCodeOcean:
         self.computations = Computations(self)
 
     @classmethod
-    def from_env(cls, **kwargs: object) -> AsyncCodeOcean:
+    def from_env(cls, *, domain: str | None = None, **kwargs: Any) -> AsyncCodeOcean:
         """A client configured from ``CODEOCEAN_DOMAIN`` and ``CODEOCEAN_API_TOKEN``.
 
-        ``CODEOCEAN_AGENT_ID`` is read too when set. Other keyword arguments pass through.
+        ``CODEOCEAN_AGENT_ID`` is read too when set. A ``domain`` given here replaces
+        ``CODEOCEAN_DOMAIN``; other keyword arguments pass through to the constructor.
         Raises ``ConfigurationError`` naming the variable that is missing.
         """
-        values = {}
-        for name in (ENV_DOMAIN, ENV_TOKEN):
-            value = os.environ.get(name, "").strip()
-            if not value:
-                raise ConfigurationError(f"environment variable {name} is not set")
-            values[name] = value
-        agent_id = os.environ.get(ENV_AGENT_ID) or None
-        kwargs.setdefault("agent_id", agent_id)
-        return cls(domain=values[ENV_DOMAIN], token=values[ENV_TOKEN], **kwargs)  # type: ignore[arg-type]
+        if domain is None:
+            domain = _env(ENV_DOMAIN)
+        kwargs.setdefault("agent_id", os.environ.get(ENV_AGENT_ID) or None)
+        return cls(domain=domain, token=_env(ENV_TOKEN), **kwargs)
 
     @property
     def closed(self) -> bool:

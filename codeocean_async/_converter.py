@@ -131,6 +131,8 @@ def configure_converter(conv: cattrs.Converter) -> None:
         return structure
 
     conv.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+    conv.register_unstructure_hook(enum.Enum, lambda member: member.value)
+    conv.register_unstructure_hook(OpenEnum, lambda member: member.value)
     conv.register_unstructure_hook_factory(
         _is_homogeneous_tuple,
         lambda t: lambda value: [conv.unstructure(v) for v in value],

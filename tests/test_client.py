@@ -207,3 +207,11 @@ async def test_token_never_appears_in_reprs_errors_or_debug_logs(
     for text in texts:
         assert TOKEN not in text
         assert encoded not in text
+
+
+def test_from_env_domain_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODEOCEAN_DOMAIN", raising=False)
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", TOKEN)
+    client = co.AsyncCodeOcean.from_env(domain="other.codeocean.com", agent_id="explicit")
+    assert client.domain == "https://other.codeocean.com"
+    assert client.agent_id == "explicit"

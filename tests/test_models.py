@@ -352,3 +352,15 @@ def test_scalar_rules(value: Any, cls: type[Any], expected: Any) -> None:
 def test_scalar_rules_refuse(value: Any, cls: type[Any]) -> None:
     with pytest.raises(ValueError, match="did not fit"):
         structure(value, cls)
+
+
+def test_response_models_round_trip_with_enums_as_strings() -> None:
+    data = {**load_fixture("computation_current.json"), "state": "paused"}
+    computation = structure(data, Computation)
+    text = to_json(computation)
+    assert json.loads(text)["state"] == "paused"
+    assert json.loads(text)["end_status"] == "succeeded"
+    assert from_json(Computation, text) == computation
+    capsule = structure(load_fixture("capsule_current.json"), Capsule)
+    assert json.loads(to_json(capsule))["status"] == "release"
+    assert from_json(Capsule, to_json(capsule)) == capsule
