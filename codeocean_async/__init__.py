@@ -4,7 +4,7 @@ Runs on asyncio and trio (anyio). Start with :class:`AsyncCodeOcean`.
 """
 
 from ._client import AsyncCodeOcean
-from ._config import PollPolicy
+from ._config import PollPolicy, RetryPolicy
 from ._converter import from_json, to_json
 from ._errors import (
     APIConnectionError,
@@ -83,6 +83,7 @@ __all__ = [
     "PollPolicy",
     "RateLimitError",
     "ResponseValidationError",
+    "RetryPolicy",
     "RunParams",
     "ServerError",
     "Submission",

@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy, RetryPolicy
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
+from ._launch import LaunchLedger, OnUncertain
 from ._version import __version__
 from .resources import Capsules, Computations, Pipelines
 
@@ -96,6 +97,9 @@ class AsyncCodeOcean:
         agent_id: sent as the ``Agent-Id`` header when given.
         timeout: seconds, or an ``httpx.Timeout``; never unbounded (``None`` is refused).
         poll: the default ``PollPolicy`` for waits.
+        retry: the ``RetryPolicy`` for every request (``RetryPolicy.none()`` never retries).
+        on_uncertain: ``"raise"`` (``LaunchUncertainError``) or ``"reconcile"``: what ``run``
+            does when it cannot tell whether a computation started.
         http_client: an ``httpx.AsyncClient`` to share; the caller keeps owning (and closing) it.
         transport: an httpx transport for the client this one creates (tests, custom stacks).
         verify: TLS verification for the client this one creates; on unless you pass otherwise.
@@ -113,6 +117,8 @@ class AsyncCodeOcean:
         agent_id: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        on_uncertain: OnUncertain = "raise",
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
@@ -131,6 +137,12 @@ class AsyncCodeOcean:
         self.domain = self._base_url[: -len("/api/v1/")]
         self.agent_id = agent_id
         self.poll = poll or PollPolicy()
+        if on_uncertain not in ("raise", "reconcile"):
+            raise ConfigurationError(
+                f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}"
+            )
+        self.on_uncertain: OnUncertain = on_uncertain
+        self._launches = LaunchLedger()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._owns_http_client = http_client is None
         if http_client is None:
@@ -152,11 +164,55 @@ class AsyncCodeOcean:
         if agent_id:
             headers["agent-id"] = agent_id
         self._http = HTTPPipeline(
-            client=http_client, base_url=self._base_url, headers=headers, timeout=self.timeout
+            client=http_client,
+            base_url=self._base_url,
+            headers=headers,
+            timeout=self.timeout,
+            retry=retry or RetryPolicy(),
         )
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.capsules = Capsules(self)
         self.pipelines = Pipelines(self)
         self.computations = Computations(self)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of this client's requests."""
+        return self._http.retry
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        on_uncertain: OnUncertain | None = None,
+    ) -> AsyncCodeOcean:
+        """A client with other settings over the same connection pool, e.g. for one call::
+
+            await client.with_options(retry=RetryPolicy.none()).capsules.get(capsule_id)
+
+        The copy shares the pool and what launches have taught the client; closing it closes
+        nothing (close the original).
+        """
+        copy = object.__new__(AsyncCodeOcean)
+        copy.__dict__.update(self.__dict__)
+        if timeout is not None:
+            copy.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        copy.poll = poll or self.poll
+        if on_uncertain is not None:
+            if on_uncertain not in ("raise", "reconcile"):
+                raise ConfigurationError(
+                    f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}"
+                )
+            copy.on_uncertain = on_uncertain
+        copy._owns_http_client = False
+        copy._http = self._http.copy(timeout=copy.timeout, retry=retry or self._http.retry)
+        copy._http.closed = self._http.closed
+        copy._bind_resources()
+        return copy
 
     @classmethod
     def from_env(cls, *, domain: str | None = None, **kwargs: Any) -> AsyncCodeOcean:

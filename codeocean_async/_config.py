@@ -7,7 +7,7 @@ import random
 import attrs
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "MIN_SERVER_VERSION", "PollPolicy"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "MIN_SERVER_VERSION", "PollPolicy", "RetryPolicy"]
 
 #: Sent as ``Min-Server-Version`` on every request, as the official SDK 0.17 does: the server
 #: answers 400 when it is older than this.
@@ -60,3 +60,56 @@ class PollPolicy:
         if not self.jitter:
             return base
         return base * (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{attribute.name} must be >= 0, not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """When and how long the client retries a request that failed on the way.
+
+    What is retried (the table in the README, "Errors, retries and timeouts"):
+
+    - 429 on any request (the server did not act): after ``Retry-After`` when the server sends
+      one and it is at most ``retry_after_max`` seconds (a longer hint is not waited out: the
+      ``RateLimitError`` is raised), else after a backoff.
+    - A connection that was never made: any request, after a backoff.
+    - 502/503/504, timeouts and connections dropped after the request was sent: requests that
+      are safe to repeat (reads, rename), after a backoff. A run request is never resent then:
+      it raises ``LaunchUncertainError`` (or reconciles, when asked).
+
+    The backoff before retry n (1-based) is uniform in ``[0, min(wait_max, wait_initial *
+    2**(n-1))]`` ("full jitter"). At most ``attempts`` tries in all, and no retry is started that
+    would end past ``timeout`` seconds after the first try. ``RetryPolicy.none()`` never retries.
+
+    ``settle`` is how long a reconciliation waits for a possibly started run to appear in the
+    capsule's computation list, between each of its ``reconcile_attempts`` looks.
+    """
+
+    attempts: int = 5
+    timeout: float = attrs.field(default=60.0, validator=_non_negative)
+    wait_initial: float = attrs.field(default=0.5, validator=_non_negative)
+    wait_max: float = attrs.field(default=10.0, validator=_non_negative)
+    retry_after_max: float = attrs.field(default=120.0, validator=_non_negative)
+    settle: float = attrs.field(default=2.0, validator=_non_negative)
+    reconcile_attempts: int = 3
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("attempts", "reconcile_attempts"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """A policy that never retries (one attempt)."""
+        return cls(attempts=1)
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """The full-jitter delay before retry ``retry_number`` (1-based)."""
+        exponent = min(max(retry_number - 1, 0), 64)
+        ceiling = min(self.wait_max, self.wait_initial * 2.0**exponent)
+        return (rng or random).uniform(0, ceiling)

@@ -74,12 +74,15 @@ class ConfigurationError(CodeOceanError, ValueError):
 class APIConnectionError(CodeOceanError):
     """The request did not get an answer: connection refused, dropped, TLS failure, ...
 
-    ``__cause__`` is the underlying ``httpx`` exception.
+    ``__cause__`` is the underlying ``httpx`` exception. ``maybe_sent`` tells whether the
+    request may have reached the server (judged by what happened on the wire): when it is
+    ``False``, the server cannot have acted on it.
     """
 
-    def __init__(self, message: str, *, request: httpx.Request) -> None:
+    def __init__(self, message: str, *, request: httpx.Request, maybe_sent: bool = True) -> None:
         super().__init__(message)
         self.request = request
+        self.maybe_sent = maybe_sent
 
 
 class APITimeoutError(APIConnectionError):
@@ -138,14 +141,24 @@ class ServerError(APIStatusError):
 class LaunchUncertainError(CodeOceanError):
     """A run request may or may not have started a computation.
 
-    Raised when the request may have reached the server but no answer came back, so resending it
-    could start a duplicate. ``request`` is the run request; ``sent_at`` the epoch time it was sent.
+    Raised when the request may have reached the server but no usable answer came back (a
+    dropped connection, a timeout, a 5xx), so resending it could start a duplicate. ``request``
+    is the run request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
+    After a reconciliation that found several matching computations, ``candidates`` holds them.
     """
 
-    def __init__(self, message: str, *, request: httpx.Request, sent_at: float) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request,
+        sent_at: float,
+        candidates: tuple[Computation, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.request = request
         self.sent_at = sent_at
+        self.candidates = candidates
 
 
 class ResponseValidationError(CodeOceanError):

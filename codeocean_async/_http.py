@@ -1,32 +1,106 @@
-"""The one request pipeline: build -> send -> map errors -> structure. Nothing else uses httpx."""
+"""The one request pipeline: build -> send -> retry -> map errors -> structure.
+
+Nothing else in the package talks to httpx. Whether a failed request may have reached the server
+is judged by what happened on the wire (httpcore's trace events), not by the exception's name.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
 import anyio
 import httpx
+import stamina
 
+from ._config import RetryPolicy
 from ._converter import structure, unstructure
 from ._errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    LaunchUncertainError,
+    RateLimitError,
     ResponseValidationError,
+    ServerError,
     error_from_response,
+    parse_retry_after,
 )
 from ._ids import check_id
 
-__all__ = ["HTTPPipeline"]
+__all__ = ["HTTPPipeline", "retry_delay"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("codeocean_async")
 
 _JSON_HEADERS = {"content-type": "application/json"}
+_RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# Without trace events (a transport other than httpcore's), only these prove nothing was sent.
+_NEVER_SENT = (httpx.ConnectError, httpx.PoolTimeout)
+_rng = random.Random()
+
+
+class _WireTrace:
+    """httpcore trace callback: records whether the request started going out on the wire."""
+
+    __slots__ = ("sending", "traced")
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.sending = False
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        self.traced = True
+        if event.endswith("send_request_headers.started"):
+            self.sending = True
+
+    def maybe_sent(self, exc: httpx.TransportError) -> bool:
+        if self.traced:
+            return self.sending
+        return not isinstance(exc, _NEVER_SENT)
+
+
+def retry_delay(
+    exc: BaseException,
+    *,
+    retry_number: int,
+    policy: RetryPolicy,
+    idempotent: bool,
+    rng: random.Random | None = None,
+) -> float | None:
+    """Seconds to wait before retry ``retry_number`` after ``exc``, or ``None``: do not retry.
+
+    This is the retry table of ``RetryPolicy`` as a pure function.
+    """
+    if isinstance(exc, RateLimitError):  # the server did not act: safe for any request
+        hint = exc.retry_after
+        if hint is None:
+            return policy.backoff(retry_number, rng)
+        return hint if hint <= policy.retry_after_max else None
+    if isinstance(exc, APIConnectionError):
+        if not exc.maybe_sent or idempotent:
+            return policy.backoff(retry_number, rng)
+        return None
+    if isinstance(exc, ServerError) and exc.status_code in _RETRYABLE_STATUSES and idempotent:
+        hint = parse_retry_after(exc.response.headers.get("retry-after"))
+        if hint is not None and hint <= policy.retry_after_max:
+            return hint
+        return policy.backoff(retry_number, rng)
+    return None
+
+
+def _may_have_acted(exc: BaseException) -> bool:
+    """Whether a failed request may have changed something on the server."""
+    if isinstance(exc, APIConnectionError):
+        return exc.maybe_sent
+    # A 5xx may come after the work was done; a 2xx whose body cannot be read did act.
+    return isinstance(exc, (ServerError, ResponseValidationError))
 
 
 class HTTPPipeline:
@@ -42,12 +116,27 @@ class HTTPPipeline:
         base_url: str,
         headers: Mapping[str, str],
         timeout: httpx.Timeout,
+        retry: RetryPolicy,
     ) -> None:
         self._client = client
         self._base_url = base_url
         self._headers = dict(headers)
-        self._timeout = timeout
+        self.timeout = timeout
+        self.retry = retry
         self.closed = False
+        #: The last ``Date`` header the server sent, with the local time it arrived: the server's
+        #: clock, to compare a launch time with the ``created`` times the server reports.
+        self.last_server_date: tuple[str, float] | None = None
+
+    def copy(self, *, timeout: httpx.Timeout, retry: RetryPolicy) -> HTTPPipeline:
+        """A pipeline over the same httpx client with other settings (``with_options``)."""
+        return HTTPPipeline(
+            client=self._client,
+            base_url=self._base_url,
+            headers=self._headers,
+            timeout=timeout,
+            retry=retry,
+        )
 
     @overload
     async def request(
@@ -59,6 +148,8 @@ class HTTPPipeline:
         params: Mapping[str, str] | None = ...,
         body: Any = ...,
         cast_to: type[T],
+        idempotent: bool | None = ...,
+        launch: bool = ...,
     ) -> T: ...
 
     @overload
@@ -71,6 +162,8 @@ class HTTPPipeline:
         params: Mapping[str, str] | None = ...,
         body: Any = ...,
         cast_to: None = ...,
+        idempotent: bool | None = ...,
+        launch: bool = ...,
     ) -> None: ...
 
     async def request(
@@ -82,21 +175,41 @@ class HTTPPipeline:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         cast_to: type[T] | None = None,
+        idempotent: bool | None = None,
+        launch: bool = False,
     ) -> T | None:
-        """Send ``method path`` and return the body structured as ``cast_to`` (``None``: no body).
+        """Send ``method path``, retrying by policy, and return the body as ``cast_to``.
 
         ``path`` is a template such as ``"capsules/{capsule_id}"``; each ``path_params`` value is
         checked with ``check_id`` before anything is sent. ``body`` is a model or JSON-shaped data.
+        ``idempotent`` (default: every method but POST) says whether the request may be resent
+        after it may have reached the server. ``launch`` marks a request that starts work: when it
+        may have acted but gave no answer, ``LaunchUncertainError`` is raised.
         """
         if path_params:
             path = path.format_map({k: check_id(v, k) for k, v in path_params.items()})
         request = self._build(method, path, params=params, body=body)
-        response = await self._send(request)
-        if not response.is_success:
-            raise error_from_response(response)
-        if cast_to is None:
-            return None
-        return _decode(response, cast_to)
+        safe = (method != "POST" if idempotent is None else idempotent) and not launch
+        sent_at = time.time()
+        try:
+            response = await self._send_with_retries(request, safe)
+            return None if cast_to is None else _decode(response, cast_to)
+        except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
+            if launch and _may_have_acted(exc):
+                logger.warning(
+                    "%s %s may or may not have started a computation: %s",
+                    method,
+                    request.url.path,
+                    exc,
+                )
+                raise LaunchUncertainError(
+                    f"the run request may or may not have started a computation ({exc}); "
+                    "it was not resent. Check the capsule's computations before running again, "
+                    "or pass on_uncertain='reconcile'.",
+                    request=request,
+                    sent_at=sent_at,
+                ) from exc
+            raise
 
     def _build(
         self, method: str, path: str, *, params: Mapping[str, str] | None, body: Any
@@ -114,50 +227,87 @@ class HTTPPipeline:
             params=params,
             content=content,
             headers=headers,
-            timeout=self._timeout,
+            timeout=self.timeout,
         )
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send_with_retries(self, request: httpx.Request, idempotent: bool) -> httpx.Response:
+        policy = self.retry
+        if policy.attempts == 1:
+            return await self._send_once(request, 1)
+        started = anyio.current_time()
+        attempt_number = 1
+
+        def backoff_hook(exc: Exception) -> bool | float:
+            delay = retry_delay(
+                exc, retry_number=attempt_number, policy=policy, idempotent=idempotent, rng=_rng
+            )
+            if delay is None:
+                return False
+            if anyio.current_time() - started + delay > policy.timeout:
+                return False  # the retry would end past the budget: give up now
+            logger.warning(
+                "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
+                request.method,
+                request.url.path,
+                delay,
+                attempt_number,
+                policy.attempts,
+                exc,
+            )
+            return delay
+
+        async for attempt in stamina.retry_context(
+            on=backoff_hook, attempts=policy.attempts, timeout=None
+        ):
+            with attempt:
+                attempt_number = attempt.num
+                return await self._send_once(request, attempt.num)
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+        trace = _WireTrace()
+        request.extensions["trace"] = trace
         started = anyio.current_time()
         try:
             response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
-            _log_failure(request, started, exc)
-            raise APITimeoutError(
-                f"{request.method} {request.url} timed out ({type(exc).__name__})",
-                request=request,
-            ) from exc
         except httpx.TransportError as exc:
-            _log_failure(request, started, exc)
-            raise APIConnectionError(
+            maybe_sent = trace.maybe_sent(exc)
+            logger.info(
+                "%s %s failed after %.3f s (attempt %d, %s): %s",
+                request.method,
+                request.url.path,
+                anyio.current_time() - started,
+                attempt,
+                "may have reached the server" if maybe_sent else "never sent",
+                type(exc).__name__,
+            )
+            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+            raise cls(
                 f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}",
                 request=request,
+                maybe_sent=maybe_sent,
             ) from exc
         except RuntimeError as exc:
             if self._client.is_closed:
                 raise ClientClosedError(
-                    "the httpx client passed to AsyncCodeOcean was closed"
+                    "the httpx client of this AsyncCodeOcean is closed"
                 ) from exc
             raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %d in %.3f s",
+                "%s %s -> %d in %.3f s (attempt %d)",
                 request.method,
                 request.url.path,
                 response.status_code,
                 anyio.current_time() - started,
+                attempt,
             )
+        date = response.headers.get("date")
+        if date is not None:
+            self.last_server_date = (date, time.time())
+        if not response.is_success:
+            raise error_from_response(response)
         return response
-
-
-def _log_failure(request: httpx.Request, started: float, exc: BaseException) -> None:
-    logger.info(
-        "%s %s failed after %.3f s: %s",
-        request.method,
-        request.url.path,
-        anyio.current_time() - started,
-        type(exc).__name__,
-    )
 
 
 def _decode(response: httpx.Response, cast_to: type[T]) -> T:

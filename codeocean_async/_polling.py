@@ -87,7 +87,7 @@ class StateFollower:
             changed = self._last is None or current.state != self._last.state
             self._last = current
             if changed:
-                logger.debug("computation %s is %s", self._id, current.state)
+                logger.info("computation %s is %s", self._id, current.state)
                 return current
 
     async def _fetch_before_deadline(self) -> Computation:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import stamina
 
 from codeocean_async import AsyncCodeOcean, PollPolicy
 from codeocean_async.testing import FakeCodeOcean
@@ -22,6 +23,13 @@ FAST_POLL = PollPolicy(initial=0.001, maximum=0.005, jitter=0)
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff() -> Iterator[None]:
+    """Retries keep their attempt counts but never sleep (stamina's testing mode)."""
+    with stamina.set_testing(True, attempts=100, cap=True):
+        yield
 
 
 def load_fixture(name: str) -> Any:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from .._config import PollPolicy
 from .._ids import check_id
+from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from ..models import (
     Computation,
@@ -56,6 +57,7 @@ class Computations(Resource):
         processes: Iterable[PipelineProcessParams] | None = None,
         nextflow_profile: str | None = None,
         resume_run_id: str | None = None,
+        on_uncertain: OnUncertain | None = None,
     ) -> Computation:
         """Start a computation and return it (usually still ``initializing``).
 
@@ -68,6 +70,12 @@ class Computations(Resource):
         Pipelines take ``pipeline_id`` (and ``processes``, ``nextflow_profile``). A prepared
         ``RunParams`` may be passed instead of the keywords. Exactly one of ``capsule_id`` and
         ``pipeline_id`` is required; anything else is refused before a request is sent.
+
+        The request is never resent once it may have reached the server. When it may or may not
+        have started a computation (a dropped connection, a timeout, a 5xx), ``on_uncertain``
+        decides: ``"raise"`` raises ``LaunchUncertainError``; ``"reconcile"`` looks for the
+        computation it started in the capsule's (or pipeline's) computation list and returns it,
+        or raises if there is none. The client's ``on_uncertain`` is the default.
         ``POST /computations``.
         """
         if params is None:
@@ -100,17 +108,27 @@ class Computations(Resource):
         ):
             raise ValueError("pass either a RunParams or keyword arguments, not both")
         _check_run_ids(params)
-        return await self._http.request("POST", "computations", body=params, cast_to=Computation)
+        lister = self._client.pipelines if params.pipeline_id else self._client.capsules
+        return await launch(
+            self._http,
+            params,
+            on_uncertain=on_uncertain or self._client.on_uncertain,
+            list_computations=lister.list_computations,
+            ledger=self._client._launches,
+        )
 
     async def delete(self, computation_id: str) -> None:
         """Stop the computation if it is running (a finished one is deleted).
 
-        ``DELETE /computations/{computation_id}``.
+        Not retried once the request may have reached the server: a second ``DELETE`` would
+        delete the computation the first one stopped. ``DELETE /computations/{computation_id}``.
         """
         await self._http.request(
             "DELETE",
             "computations/{computation_id}",
             path_params={"computation_id": computation_id},
+            # Not resent once it may have arrived: a second DELETE would delete the run it stopped.
+            idempotent=False,
         )
 
     async def rename(self, computation_id: str, *, name: str) -> None:
