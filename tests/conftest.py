@@ -43,7 +43,7 @@ async def client(codeocean_fake: FakeCodeOcean) -> AsyncIterator[AsyncCodeOcean]
     async with AsyncCodeOcean(
         domain="http://codeocean.test",
         token=codeocean_fake.token,
-        transport=httpx.ASGITransport(app=codeocean_fake),
+        transport=codeocean_fake.transport(),  # enacts the fault plan's dropped connections
         allow_insecure_http=True,
         poll=FAST_POLL,
     ) as c:

@@ -7,8 +7,11 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import httpx
+
 from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
+from ._faults import FaultPlan
 from ._store import (
     DEFAULT_OWNER,
     DEFAULT_OWNER_EMAIL,
@@ -18,6 +21,7 @@ from ._store import (
     check_durations,
     check_outcome,
 )
+from ._transport import FakeTransport
 
 __all__ = ["DEMO_CAPSULE_ID", "DEMO_DATA_ASSET_ID", "FakeCodeOcean"]
 
@@ -30,9 +34,11 @@ DEMO_DATA_ASSET_ID = "bf8cf993-a583-495c-bebd-2f38f81d1ea1"
 class FakeCodeOcean:
     """An in-memory Code Ocean: capsules, pipelines, data assets and computations on a clock.
 
-    Call it as an ASGI app (``httpx.ASGITransport(app=fake)``) or serve it with
-    :func:`serve_in_thread`. Every route checks HTTP Basic auth (username = ``fake.token``,
-    empty password) and the ``Min-Server-Version`` header, then answers as the real API does.
+    Use it in process through :meth:`transport` (or as a plain ASGI app,
+    ``httpx.ASGITransport(app=fake)``) or serve it with :func:`serve_in_thread`. Every route
+    checks HTTP Basic auth (username = ``fake.token``, empty password) and the
+    ``Min-Server-Version`` header, then answers as the real API does, unless :attr:`faults`
+    (empty by default) scripts a fault for the request.
     """
 
     def __init__(
@@ -49,6 +55,7 @@ class FakeCodeOcean:
         self.clock: Clock = clock or MonotonicClock()
         self.server_version = server_version
         self._store = Store(self.clock, base_time)
+        self.faults = FaultPlan()
 
     def __repr__(self) -> str:
         return f"FakeCodeOcean(clock={self.clock!r}, server_version={self.server_version!r})"
@@ -212,12 +219,22 @@ class FakeCodeOcean:
 
     # --- ASGI ----------------------------------------------------------------------------
 
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An in-process httpx transport to this fake that shows dropped connections.
+
+        ``httpx.ASGITransport`` does not check Content-Length, so a connection the fake drops
+        (``Fault.drop_before``/``drop_after``) raises ``httpx.RemoteProtocolError`` only
+        through this transport (or over a real socket). Otherwise it is an ASGITransport.
+        """
+        return FakeTransport(self)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
         elif scope["type"] == "http":
             await handle_http(
                 self._store,
+                self.faults,
                 token=self.token,
                 server_version=self.server_version,
                 scope=scope,

@@ -1,9 +1,10 @@
-"""ASGI plumbing for the fake: read a request, record it, check auth and version, route, answer."""
+"""ASGI plumbing for the fake: read a request, record it, apply its fault, check auth, route."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import hmac
 import json
 import re
@@ -11,8 +12,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import anyio
+
+from ._drift import drift
+from ._faults import FaultPlan
 from ._routes import HTTPError, Reply, Request, match_route
 from ._store import RecordedRequest, Store
+from ._wire import send_answer, send_refusal
 
 __all__ = ["Message", "Receive", "Scope", "Send", "handle_http", "lifespan", "version_tuple"]
 
@@ -45,9 +51,16 @@ async def lifespan(receive: Receive, send: Send) -> None:
 
 
 async def handle_http(
-    store: Store, *, token: str, server_version: str, scope: Scope, receive: Receive, send: Send
+    store: Store,
+    faults: FaultPlan,
+    *,
+    token: str,
+    server_version: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
-    """Serve one HTTP request against ``store``."""
+    """Serve one HTTP request against ``store``, with the fault ``faults`` picks for it."""
     chunks = []
     while True:
         message = await receive()
@@ -56,30 +69,45 @@ async def handle_http(
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    reply, extra = _answer(store, token, server_version, scope, b"".join(chunks))
-    content = b"" if reply.body is None else json.dumps(reply.body).encode()
-    headers = [(b"content-length", str(len(content)).encode())]
-    if reply.body is not None:
-        headers.append((b"content-type", b"application/json"))
-    headers.extend(extra)
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
-
-
-def _answer(
-    store: Store, token: str, server_version: str, scope: Scope, raw_body: bytes
-) -> tuple[Reply, list[tuple[bytes, bytes]]]:
+    raw_body = b"".join(chunks)
+    method = str(scope["method"]).upper()
+    fault = faults.take(method, scope["path"])
     headers: dict[str, str] = {}
     for key, value in scope.get("headers", ()):
         name, text = key.decode("latin-1").lower(), value.decode("latin-1")
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
     auth_ok = _auth_ok(token, headers.pop("authorization", None))
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
-    method = str(scope["method"]).upper()
+    kind = None if fault is None else fault.kind
     with store.lock:
         store.requests.append(
-            RecordedRequest(method, scope["path"], query, headers, auth_ok, _parse(raw_body))
+            RecordedRequest(method, scope["path"], query, headers, auth_ok, _parse(raw_body), kind)
         )
+    if fault is not None and not fault.acts:
+        await send_refusal(send, fault)
+        return
+    if fault is not None and fault.kind == "slow":
+        await anyio.sleep(fault.seconds)
+    reply, extra = _answer(store, server_version, scope, method, headers, auth_ok, query, raw_body)
+    # The server's clock, as a real server reports it: the one its `created` times come from.
+    extra.append((b"date", email.utils.formatdate(store.epoch(), usegmt=True).encode("latin-1")))
+    body = drift(reply.body) if kind == "drift" and reply.body is not None else reply.body
+    content = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        extra.insert(0, (b"content-type", b"application/json"))
+    await send_answer(send, reply.status, extra, content, kind)
+
+
+def _answer(
+    store: Store,
+    server_version: str,
+    scope: Scope,
+    method: str,
+    headers: dict[str, str],
+    auth_ok: bool,
+    query: dict[str, str],
+    raw_body: bytes,
+) -> tuple[Reply, list[tuple[bytes, bytes]]]:
     raw_path = scope.get("raw_path") or scope["path"].encode()
     segments = [unquote(s) for s in raw_path.split(b"?")[0].decode("latin-1").split("/")]
     try:

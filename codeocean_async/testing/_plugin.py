@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from ._app import FakeCodeOcean
@@ -27,14 +26,17 @@ def codeocean_fake() -> FakeCodeOcean:
 
 @pytest.fixture
 async def codeocean_client(codeocean_fake: FakeCodeOcean) -> AsyncIterator[AsyncCodeOcean]:
-    """An open ``AsyncCodeOcean`` talking to ``codeocean_fake`` through ASGI (no sockets)."""
+    """An open ``AsyncCodeOcean`` talking to ``codeocean_fake`` in process (no sockets).
+
+    It goes through ``codeocean_fake.transport()``, so dropped connections raise as over a socket.
+    """
     # Imported here so that loading the plugin never imports the client.
     from codeocean_async import AsyncCodeOcean
 
     async with AsyncCodeOcean(
         domain=FAKE_DOMAIN,
         token=codeocean_fake.token,
-        transport=httpx.ASGITransport(app=codeocean_fake),
+        transport=codeocean_fake.transport(),
         allow_insecure_http=True,
     ) as client:
         yield client

@@ -37,7 +37,13 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iter
         raise
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, host=host, port=bound_port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        host=host,
+        port=bound_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        date_header=False,  # the fake sends its own, from its clock
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -59,7 +59,10 @@ def check_durations(durations: Iterable[float]) -> Durations:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the fake received. The Authorization value is never kept, only ``auth_ok``."""
+    """One request the fake received. The Authorization value is never kept, only ``auth_ok``.
+
+    ``fault`` is the kind of the fault the fake applied to it (``"drop_after"``...), or None.
+    """
 
     method: str
     path: str
@@ -67,6 +70,7 @@ class RecordedRequest:
     headers: dict[str, str]
     auth_ok: bool
     body: Any
+    fault: str | None = None
 
 
 @dataclass

@@ -25,7 +25,7 @@ def fake(clock: ManualClock) -> FakeCodeOcean:
 async def http(fake: FakeCodeOcean) -> AsyncIterator[httpx.AsyncClient]:
     """A raw client that authenticates as the real SDK does: Basic token:"" plus JSON headers."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fake),
+        transport=fake.transport(),
         base_url=BASE_URL + API,
         auth=(fake.token, ""),
         headers={"Content-Type": "application/json", "Min-Server-Version": "4.8.0"},
