@@ -15,10 +15,19 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+from cattrs.errors import IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from .models import Capsule, DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
+from .models import (
+    Capsule,
+    Computation,
+    DataAssetsRunParam,
+    NamedRunParam,
+    PipelineProcessParams,
+    RunParams,
+)
 from .models._enums import OpenEnum
 from .models.capsules import CapsuleStatus, Version
 
@@ -26,6 +35,7 @@ __all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
 
 T = TypeVar("T")
 
+_NULL_MEANS_UNSET: tuple[type[Any], ...] = (Computation, Version)
 _REQUEST_MODELS: tuple[type[Any], ...] = (
     RunParams,
     DataAssetsRunParam,
@@ -59,6 +69,13 @@ def _structure_int(value: Any, _: Any) -> int:
     raise TypeError(f"expected a number, got {type(value).__name__}")
 
 
+def _structure_exact_int(value: Any, _: Any) -> int:
+    """Request fields (a run's ``version``) are the caller's intent: no float, no string."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return value
+
+
 def _structure_float(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
@@ -90,6 +107,12 @@ def _is_homogeneous_tuple(t: Any) -> bool:
     return typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
+def _is_json_array(t: Any) -> bool:
+    return _is_homogeneous_tuple(t) or (
+        typing.get_origin(t) is list and len(typing.get_args(t)) == 1
+    )
+
+
 def _is_optional(t: Any) -> bool:
     """``X | None`` in either spelling: a missing or null value is ``None``."""
     origin = typing.get_origin(t)
@@ -99,6 +122,23 @@ def _is_optional(t: Any) -> bool:
         and len(args) == 2
         and (type(None) in args)
     )
+
+
+def _register_null_means_unset(conv: cattrs.Converter, cls: type[Any]) -> None:
+    """A JSON null for a field with a non-null default (``run_time``) means the key is unset."""
+    names = tuple(
+        f.name
+        for f in attrs.fields(cls)
+        if f.default is not attrs.NOTHING and f.default is not None
+    )
+    base = make_dict_structure_fn(cls, conv)
+
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, Mapping) and any(value.get(n, 0) is None for n in names):
+            value = {k: v for k, v in value.items() if not (v is None and k in names)}
+        return base(value, cls)
+
+    conv.register_structure_hook(cls, structure)
 
 
 def configure_converter(conv: cattrs.Converter) -> None:
@@ -112,25 +152,40 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(OpenEnum, _structure_enum)
 
-    def optional_hook(t: Any) -> Callable[[Any, Any], Any]:
+    # Factories take the converter they run on, so a copy (the strict one below) uses its own.
+    def optional_hook(t: Any, on: cattrs.Converter) -> Callable[[Any, Any], Any]:
         inner = next(a for a in typing.get_args(t) if a is not type(None))
-        handler = conv.get_structure_hook(inner)
+        handler = on.get_structure_hook(inner)
         return lambda v, _: None if v is None else handler(v, inner)
 
     conv.register_structure_hook_factory(_is_optional, optional_hook)
 
-    def tuple_hook(t: Any) -> Callable[[Any, Any], Any]:
+    def sequence_hook(t: Any, on: cattrs.Converter) -> Callable[[Any, Any], Any]:
+        """``list[X]`` and ``tuple[X, ...]`` from a JSON array only (never a string or object)."""
         item = typing.get_args(t)[0]
-        handler = conv.get_structure_hook(item)
+        handler = on.get_structure_hook(item)
+        make = tuple if typing.get_origin(t) is tuple else list
 
-        def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, (list, tuple)):
                 raise TypeError(f"expected a list, got {type(value).__name__}")
-            return tuple(handler(v, item) for v in value)
+            if not on.detailed_validation:
+                return make(handler(v, item) for v in value)
+            result, errors = [], []
+            for index, v in enumerate(value):
+                try:
+                    result.append(handler(v, item))
+                except Exception as exc:  # collected, with the index, for the field path
+                    note = IterableValidationNote(f"Structuring {t} @ index {index}", index, item)
+                    setattr(exc, "__notes__", [*getattr(exc, "__notes__", []), note])  # noqa: B010
+                    errors.append(exc)
+            if errors:
+                raise cattrs.IterableValidationError(f"While structuring {t!r}", errors, t)
+            return make(result)
 
         return structure
 
-    conv.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+    conv.register_structure_hook_factory(_is_json_array, sequence_hook)
     conv.register_unstructure_hook(enum.Enum, lambda member: member.value)
     conv.register_unstructure_hook(OpenEnum, lambda member: member.value)
     conv.register_unstructure_hook_factory(
@@ -138,7 +193,10 @@ def configure_converter(conv: cattrs.Converter) -> None:
         lambda t: lambda value: [conv.unstructure(v) for v in value],
     )
 
-    base_version = make_dict_structure_fn(Version, conv)
+    for cls in _NULL_MEANS_UNSET:
+        _register_null_means_unset(conv, cls)
+
+    version_hook = conv.get_structure_hook(Version)
 
     def structure_versions(value: Any, _: Any) -> tuple[Version, ...]:
         # The SDK reads a list of Version; the docs call the field a dictionary: accept both.
@@ -148,7 +206,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
             items = value
         else:
             raise TypeError(f"expected a list of versions, got {type(value).__name__}")
-        return tuple(base_version(v, Version) for v in items)
+        return tuple(version_hook(v, Version) for v in items)
 
     conv.register_structure_hook_func(lambda t: t == tuple[Version, ...], structure_versions)
 
@@ -168,10 +226,14 @@ def configure_converter(conv: cattrs.Converter) -> None:
 
     conv.register_structure_hook(Capsule, structure_capsule)
 
+    # Request models are read strictly: unknown keys refused, whole numbers exact. Their hooks
+    # are built on a copy with the strict int rule, then registered on the main converter.
+    strict = conv.copy()
+    strict.register_structure_hook(int, _structure_exact_int)
     for cls in _REQUEST_MODELS:
-        conv.register_structure_hook(
-            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
-        )
+        hook = make_dict_structure_fn(cls, strict, _cattrs_forbid_extra_keys=True)
+        strict.register_structure_hook(cls, hook)
+        conv.register_structure_hook(cls, hook)
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
@@ -231,6 +293,6 @@ def from_json(cls: type[T], text: str | bytes) -> T:
     """Read a model of type ``cls`` from JSON text. Raises ``ValueError`` naming each bad field."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise ValueError(f"not valid JSON: {type(exc).__name__}: {exc}") from exc
     return structure(data, cls)

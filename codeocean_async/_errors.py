@@ -20,6 +20,7 @@ CodeOceanError
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import re
@@ -52,6 +53,7 @@ __all__ = [
     "WaitTimeoutError",
     "error_from_response",
     "parse_retry_after",
+    "redact_credentials",
 ]
 
 _EXCERPT_CHARS = 200
@@ -201,10 +203,33 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
+def redact_credentials(text: str, request: httpx.Request) -> str:
+    """``text`` with the request's credentials (header, base64 and plain) replaced.
+
+    A server or proxy that echoes the request back must not put the token into an exception
+    message or a log line.
+    """
+    header = request.headers.get("authorization")
+    if not header or not text:
+        return text
+    secrets = [header]
+    _scheme, _, encoded = header.partition(" ")
+    if encoded:
+        secrets.append(encoded)
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user = password = ""
+        secrets += [s for s in (f"{user}:{password}", user, password) if len(s) >= 4]
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
 def error_from_response(response: httpx.Response) -> APIStatusError:
     """Build the exception for a non-2xx ``response`` (its body must already be read)."""
     body: Any = None
-    text = response.text
+    text = redact_credentials(response.text, response.request)
     try:
         body = json.loads(text) if text else None
     except ValueError:

@@ -30,6 +30,7 @@ from ._errors import (
     ServerError,
     error_from_response,
     parse_retry_after,
+    redact_credentials,
 )
 from ._ids import check_id
 
@@ -238,6 +239,8 @@ class HTTPPipeline:
         attempt_number = 1
 
         def backoff_hook(exc: Exception) -> bool | float:
+            if attempt_number >= policy.attempts:
+                return False  # that was the last attempt
             delay = retry_delay(
                 exc, retry_number=attempt_number, policy=policy, idempotent=idempotent, rng=_rng
             )
@@ -313,8 +316,8 @@ class HTTPPipeline:
 def _decode(response: httpx.Response, cast_to: type[T]) -> T:
     try:
         data = json.loads(response.content)
-    except ValueError as exc:
-        excerpt = response.text[:200]
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        excerpt = redact_credentials(response.text, response.request)[:200]
         raise ResponseValidationError(
             f"{response.request.method} {response.request.url} answered {response.status_code} "
             f"with a body that is not JSON: {excerpt!r}",

@@ -364,3 +364,20 @@ def test_response_models_round_trip_with_enums_as_strings() -> None:
     capsule = structure(load_fixture("capsule_current.json"), Capsule)
     assert json.loads(to_json(capsule))["status"] == "release"
     assert from_json(Capsule, to_json(capsule)) == capsule
+
+
+def test_null_for_a_field_with_a_default_means_unset() -> None:
+    c = structure({**BASE, "name": None, "run_time": None}, Computation)
+    assert (c.name, c.run_time) == ("", 0)
+    version = structure({"major_version": 2, "minor_version": None}, Version)
+    assert version.minor_version == 0
+
+
+def test_error_paths_name_the_index_inside_lists() -> None:
+    data = {
+        **BASE,
+        "processes": [{"name": "a"}, {"name": "b", "parameters": [{"value": 5}, {"value": []}]}],
+    }
+    with pytest.raises(ValueError) as info:
+        structure(data, Computation)
+    assert "$.processes[1].parameters[1].value" in str(info.value)
