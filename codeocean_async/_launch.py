@@ -92,15 +92,16 @@ async def reconcile(
     list_computations: Callable[[str], Awaitable[list[Computation]]],
     ledger: LaunchLedger,
     policy: RetryPolicy,
-    clock_offset: float,
+    clock_offset: Callable[[], float],
 ) -> Computation:
     """Find the computation an uncertain run request started, or re-raise ``error``.
+
+    ``clock_offset()`` gives the server's clock minus the local one, as last seen.
 
     Looks ``policy.reconcile_attempts`` times, ``policy.settle`` seconds apart. Raises ``error``
     when nothing matches, and a new ``LaunchUncertainError`` listing the ``candidates`` when more
     than one does.
     """
-    earliest = math.floor(error.sent_at + clock_offset) - _CLOCK_SLACK
     target = params.target_id
     for look in range(policy.reconcile_attempts):
         if look:
@@ -110,6 +111,8 @@ async def reconcile(
         except CodeOceanError as exc:
             logger.warning("cannot reconcile the run of %s: listing failed: %s", target, exc)
             raise error from exc
+        # The listing's own Date header gives the server's clock, which `created` is read on.
+        earliest = math.floor(error.sent_at + clock_offset()) - _CLOCK_SLACK
         found = [
             c
             for c in listed
@@ -160,7 +163,7 @@ async def launch(
             list_computations=list_computations,
             ledger=ledger,
             policy=http.retry,
-            clock_offset=server_clock_offset(http.last_server_date),
+            clock_offset=lambda: server_clock_offset(http.last_server_date),
         )
     ledger.claim(computation)
     return computation

@@ -406,3 +406,17 @@ def test_server_clock_offset() -> None:
     assert server_clock_offset((date, now)) == pytest.approx(-3600, abs=1.5)
     assert server_clock_offset(None) == 0
     assert server_clock_offset(("garbage", now)) == 0
+
+
+@pytest.mark.anyio
+async def test_the_last_attempt_is_not_announced_as_a_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="codeocean_async")
+    script = Script(status(503))
+    async with mock_client(script, retry=co.RetryPolicy(attempts=3)) as client:
+        with pytest.raises(co.ServerError):
+            await client.capsules.get("c")
+    retries = [r.getMessage() for r in caplog.records if r.name == "codeocean_async"]
+    assert len(retries) == 2
+    assert "attempt 2 of 3 failed" in retries[-1]
