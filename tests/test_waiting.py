@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -280,3 +281,22 @@ def test_poll_policy_schedule() -> None:
 def test_poll_policy_refuses_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         co.PollPolicy(**kwargs)
+
+
+async def test_each_state_change_is_logged_at_info(
+    client: co.AsyncCodeOcean,
+    codeocean_fake: FakeCodeOcean,
+    capsule: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="codeocean_async")
+    made = codeocean_fake.add_computation(capsule_id=capsule, durations=(PHASE, PHASE, PHASE))
+    seen: list[co.Computation] = []
+    await client.computations.wait_for_completion(
+        made["id"], on_update=_advance_on_update(codeocean_fake, seen)
+    )
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines == [
+        f"computation {made['id']} is {state}"
+        for state in ("initializing", "running", "finalizing", "completed")
+    ]
