@@ -210,7 +210,6 @@ class AsyncCodeOcean:
             copy.on_uncertain = on_uncertain
         copy._owns_http_client = False
         copy._http = self._http.copy(timeout=copy.timeout, retry=retry or self._http.retry)
-        copy._http.closed = self._http.closed
         copy._bind_resources()
         return copy
 

@@ -27,81 +27,20 @@ from ._errors import (
     LaunchUncertainError,
     RateLimitError,
     ResponseValidationError,
-    ServerError,
     error_from_response,
-    parse_retry_after,
     redact_credentials,
 )
 from ._ids import check_id
+from ._retry import LaunchGate, OnRetry, WireTrace, may_have_acted, retry_delay
 
-__all__ = ["HTTPPipeline", "retry_delay"]
+__all__ = ["HTTPPipeline"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("codeocean_async")
 
 _JSON_HEADERS = {"content-type": "application/json"}
-_RETRYABLE_STATUSES = frozenset({502, 503, 504})
-# Without trace events (a transport other than httpcore's), only these prove nothing was sent.
-_NEVER_SENT = (httpx.ConnectError, httpx.PoolTimeout)
 _rng = random.Random()
-
-
-class _WireTrace:
-    """httpcore trace callback: records whether the request started going out on the wire."""
-
-    __slots__ = ("sending", "traced")
-
-    def __init__(self) -> None:
-        self.traced = False
-        self.sending = False
-
-    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
-        self.traced = True
-        if event.endswith("send_request_headers.started"):
-            self.sending = True
-
-    def maybe_sent(self, exc: httpx.TransportError) -> bool:
-        if self.traced:
-            return self.sending
-        return not isinstance(exc, _NEVER_SENT)
-
-
-def retry_delay(
-    exc: BaseException,
-    *,
-    retry_number: int,
-    policy: RetryPolicy,
-    idempotent: bool,
-    rng: random.Random | None = None,
-) -> float | None:
-    """Seconds to wait before retry ``retry_number`` after ``exc``, or ``None``: do not retry.
-
-    This is the retry table of ``RetryPolicy`` as a pure function.
-    """
-    if isinstance(exc, RateLimitError):  # the server did not act: safe for any request
-        hint = exc.retry_after
-        if hint is None:
-            return policy.backoff(retry_number, rng)
-        return hint if hint <= policy.retry_after_max else None
-    if isinstance(exc, APIConnectionError):
-        if not exc.maybe_sent or idempotent:
-            return policy.backoff(retry_number, rng)
-        return None
-    if isinstance(exc, ServerError) and exc.status_code in _RETRYABLE_STATUSES and idempotent:
-        hint = parse_retry_after(exc.response.headers.get("retry-after"))
-        if hint is not None and hint <= policy.retry_after_max:
-            return hint
-        return policy.backoff(retry_number, rng)
-    return None
-
-
-def _may_have_acted(exc: BaseException) -> bool:
-    """Whether a failed request may have changed something on the server."""
-    if isinstance(exc, APIConnectionError):
-        return exc.maybe_sent
-    # A 5xx may come after the work was done; a 2xx whose body cannot be read did act.
-    return isinstance(exc, (ServerError, ResponseValidationError))
 
 
 class HTTPPipeline:
@@ -125,19 +64,26 @@ class HTTPPipeline:
         self.timeout = timeout
         self.retry = retry
         self.closed = False
+        self.launch_gate = LaunchGate()
         #: The last ``Date`` header the server sent, with the local time it arrived: the server's
         #: clock, to compare a launch time with the ``created`` times the server reports.
         self.last_server_date: tuple[str, float] | None = None
 
     def copy(self, *, timeout: httpx.Timeout, retry: RetryPolicy) -> HTTPPipeline:
-        """A pipeline over the same httpx client with other settings (``with_options``)."""
-        return HTTPPipeline(
+        """A pipeline over the same httpx client with other settings (``with_options``).
+
+        It shares the launch gate and what it learns of the server's clock.
+        """
+        copy = HTTPPipeline(
             client=self._client,
             base_url=self._base_url,
             headers=self._headers,
             timeout=timeout,
             retry=retry,
         )
+        copy.launch_gate = self.launch_gate
+        copy.closed = self.closed
+        return copy
 
     @overload
     async def request(
@@ -151,6 +97,7 @@ class HTTPPipeline:
         cast_to: type[T],
         idempotent: bool | None = ...,
         launch: bool = ...,
+        on_retry: OnRetry | None = ...,
     ) -> T: ...
 
     @overload
@@ -165,6 +112,7 @@ class HTTPPipeline:
         cast_to: None = ...,
         idempotent: bool | None = ...,
         launch: bool = ...,
+        on_retry: OnRetry | None = ...,
     ) -> None: ...
 
     async def request(
@@ -178,6 +126,7 @@ class HTTPPipeline:
         cast_to: type[T] | None = None,
         idempotent: bool | None = None,
         launch: bool = False,
+        on_retry: OnRetry | None = None,
     ) -> T | None:
         """Send ``method path``, retrying by policy, and return the body as ``cast_to``.
 
@@ -185,7 +134,9 @@ class HTTPPipeline:
         checked with ``check_id`` before anything is sent. ``body`` is a model or JSON-shaped data.
         ``idempotent`` (default: every method but POST) says whether the request may be resent
         after it may have reached the server. ``launch`` marks a request that starts work: when it
-        may have acted but gave no answer, ``LaunchUncertainError`` is raised.
+        may have acted but gave no answer, ``LaunchUncertainError`` is raised; every launch waits
+        for the client's launch gate, which a 429 on any launch closes. ``on_retry`` is told of
+        each retry before it happens.
         """
         if path_params:
             path = path.format_map({k: check_id(v, k) for k, v in path_params.items()})
@@ -193,10 +144,10 @@ class HTTPPipeline:
         safe = (method != "POST" if idempotent is None else idempotent) and not launch
         sent_at = time.time()
         try:
-            response = await self._send_with_retries(request, safe)
+            response = await self._send_with_retries(request, safe, launch, on_retry)
             return None if cast_to is None else _decode(response, cast_to)
         except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
-            if launch and _may_have_acted(exc):
+            if launch and may_have_acted(exc):
                 logger.warning(
                     "%s %s may or may not have started a computation: %s",
                     method,
@@ -231,9 +182,14 @@ class HTTPPipeline:
             timeout=self.timeout,
         )
 
-    async def _send_with_retries(self, request: httpx.Request, idempotent: bool) -> httpx.Response:
+    async def _send_with_retries(
+        self, request: httpx.Request, idempotent: bool, launch: bool, on_retry: OnRetry | None
+    ) -> httpx.Response:
         policy = self.retry
+        gate = self.launch_gate if launch else None
         if policy.attempts == 1:
+            if gate is not None:
+                await gate.wait()
             return await self._send_once(request, 1)
         started = anyio.current_time()
         attempt_number = 1
@@ -257,6 +213,10 @@ class HTTPPipeline:
                 policy.attempts,
                 exc,
             )
+            if gate is not None and isinstance(exc, RateLimitError):
+                gate.hold(delay)  # every other launch waits too: the limit is per user
+            if on_retry is not None:
+                on_retry(exc, delay, attempt_number)
             return delay
 
         async for attempt in stamina.retry_context(
@@ -264,11 +224,13 @@ class HTTPPipeline:
         ):
             with attempt:
                 attempt_number = attempt.num
+                if gate is not None:
+                    await gate.wait()
                 return await self._send_once(request, attempt.num)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
-        trace = _WireTrace()
+        trace = WireTrace()
         request.extensions["trace"] = trace
         started = anyio.current_time()
         try:

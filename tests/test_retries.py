@@ -16,7 +16,7 @@ import stamina
 
 import codeocean_async as co
 from codeocean_async._errors import error_from_response
-from codeocean_async._http import retry_delay
+from codeocean_async._retry import retry_delay
 
 from .conftest import mock_client
 
