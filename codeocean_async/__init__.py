@@ -3,6 +3,7 @@
 Runs on asyncio and trio (anyio). Start with :class:`AsyncCodeOcean`.
 """
 
+from ._batch import read_specs, write_specs
 from ._client import AsyncCodeOcean
 from ._config import PollPolicy, RetryPolicy
 from ._converter import from_json, to_json
@@ -29,20 +30,30 @@ from ._errors import (
 from ._version import __version__
 from .models import (
     Article,
+    BatchCancelled,
     Capsule,
     CapsuleStatus,
     Computation,
     ComputationEndStatus,
     ComputationState,
     DataAssetsRunParam,
+    Event,
+    Finished,
     InputDataAsset,
+    Launched,
+    LaunchFailed,
+    LaunchOutcome,
+    LaunchRetried,
     NamedRunParam,
     OriginalCapsuleInfo,
     Outcome,
     Param,
     PipelineProcess,
     PipelineProcessParams,
+    Relaunched,
+    RunOutcome,
     RunParams,
+    StateChanged,
     Submission,
     Version,
 )
@@ -56,6 +67,7 @@ __all__ = [
     "AsyncCodeOcean",
     "AuthenticationError",
     "BadRequestError",
+    "BatchCancelled",
     "Capsule",
     "CapsuleStatus",
     "Capsules",
@@ -69,8 +81,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DataAssetsRunParam",
+    "Event",
+    "Finished",
     "InputDataAsset",
+    "LaunchFailed",
+    "LaunchOutcome",
+    "LaunchRetried",
     "LaunchUncertainError",
+    "Launched",
     "NamedRunParam",
     "NotFoundError",
     "OriginalCapsuleInfo",
@@ -82,15 +100,20 @@ __all__ = [
     "Pipelines",
     "PollPolicy",
     "RateLimitError",
+    "Relaunched",
     "ResponseValidationError",
     "RetryPolicy",
+    "RunOutcome",
     "RunParams",
     "ServerError",
+    "StateChanged",
     "Submission",
     "Version",
     "WaitError",
     "WaitTimeoutError",
     "__version__",
     "from_json",
+    "read_specs",
     "to_json",
+    "write_specs",
 ]

@@ -180,17 +180,41 @@ class WaitError(CodeOceanError):
 
 
 class WaitTimeoutError(WaitError, TimeoutError):
-    """The wait's deadline passed; ``computation`` is the last state seen (``None`` if none)."""
+    """The wait's deadline passed; ``computation`` is the last state seen (``None`` if none).
+
+    A wait on many (``wait_all``, ``as_completed``) sets ``computations``: the last state seen of
+    every computation waited on, in input order, finished ones included.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        computation: Computation | None,
+        computations: tuple[Computation | None, ...] = (),
+    ) -> None:
+        super().__init__(message, computation=computation)
+        self.computations = computations
 
 
 class ComputationFailedError(WaitError):
-    """The computation finished with an outcome other than success."""
+    """The computation finished with an outcome other than success (``computation``, ``outcome``;
+    for a wait on many, the first such in input order, and all of them in ``failed``)."""
 
     computation: Computation
 
-    def __init__(self, message: str, *, computation: Computation, outcome: Outcome) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        computation: Computation,
+        outcome: Outcome,
+        failed: tuple[Computation, ...] = (),
+    ) -> None:
         super().__init__(message, computation=computation)
         self.outcome = outcome
+        #: For a wait on many: every computation that did not succeed, in input order.
+        self.failed = failed or (computation,)
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -20,12 +20,23 @@ import anyio
 from ._config import RetryPolicy
 from ._errors import CodeOceanError, LaunchUncertainError
 from ._http import HTTPPipeline
+from ._retry import OnRetry
 from .models import Computation, RunParams
 
-__all__ = ["LaunchLedger", "OnUncertain", "launch", "reconcile", "server_clock_offset"]
+__all__ = [
+    "LaunchLedger",
+    "OnUncertain",
+    "Parent",
+    "launch",
+    "parent_of",
+    "reconcile",
+    "server_clock_offset",
+]
 
 logger = logging.getLogger("codeocean_async")
 
+#: ``("capsules" | "pipelines", id)``: whose computation list holds a run.
+Parent = tuple[str, str]
 #: What ``computations.run`` does when it cannot tell whether a computation started.
 OnUncertain = Literal["raise", "reconcile"]
 
@@ -35,19 +46,25 @@ _LEDGER_SIZE = 100_000
 
 
 class LaunchLedger:
-    """What this client's launches have taught it: the computations it was given, its owner id."""
+    """What this client's launches have taught it: the computations it started (and whose
+    capsule or pipeline each belongs to, which a computation's JSON does not say), its owner id.
+    """
 
     def __init__(self) -> None:
-        self._claimed: OrderedDict[str, None] = OrderedDict()
+        self._claimed: OrderedDict[str, Parent] = OrderedDict()
         self.owner: str | None = None
 
-    def claim(self, computation: Computation) -> None:
+    def claim(self, computation: Computation, parent: Parent) -> None:
         """Remember ``computation`` as started by this client (it is never reconciled to again)."""
-        self._claimed[computation.id] = None
+        self._claimed[computation.id] = parent
         if len(self._claimed) > _LEDGER_SIZE:
             self._claimed.popitem(last=False)
         if computation.owner:
             self.owner = computation.owner
+
+    def parent_of(self, computation_id: str) -> Parent | None:
+        """The ``("capsules" | "pipelines", id)`` a computation this client started belongs to."""
+        return self._claimed.get(computation_id)
 
     def __contains__(self, computation_id: object) -> bool:
         return computation_id in self._claimed
@@ -139,6 +156,13 @@ async def reconcile(
     raise error
 
 
+def parent_of(params: RunParams) -> Parent:
+    """Whose computation list a run of ``params`` appears in."""
+    if params.pipeline_id is not None:
+        return ("pipelines", params.pipeline_id)
+    return ("capsules", params.target_id)
+
+
 async def launch(
     http: HTTPPipeline,
     params: RunParams,
@@ -146,13 +170,14 @@ async def launch(
     on_uncertain: OnUncertain,
     list_computations: Callable[[str], Awaitable[list[Computation]]],
     ledger: LaunchLedger,
+    on_retry: OnRetry | None = None,
 ) -> Computation:
     """``POST /computations`` once; on an uncertain start, raise or reconcile as asked."""
     if on_uncertain not in ("raise", "reconcile"):
         raise ValueError(f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}")
     try:
         computation = await http.request(
-            "POST", "computations", body=params, cast_to=Computation, launch=True
+            "POST", "computations", body=params, cast_to=Computation, launch=True, on_retry=on_retry
         )
     except LaunchUncertainError as error:
         if on_uncertain == "raise":
@@ -165,5 +190,5 @@ async def launch(
             policy=http.retry,
             clock_offset=lambda: server_clock_offset(http.last_server_date),
         )
-    ledger.claim(computation)
+    ledger.claim(computation, parent_of(params))
     return computation

@@ -19,9 +19,16 @@ import anyio
 from ._config import PollPolicy
 from ._errors import ComputationFailedError, WaitTimeoutError
 from ._ids import check_id
+from ._scheduler import WaitScheduler
 from .models import Computation, Outcome
 
-__all__ = ["OnUpdate", "StateFollower", "wait_until_finished"]
+__all__ = [
+    "CompletionStream",
+    "OnUpdate",
+    "StateFollower",
+    "wait_for_all",
+    "wait_until_finished",
+]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -141,3 +148,75 @@ async def wait_until_finished(
             outcome=final.outcome,
         )
     return final
+
+
+# --- many ----------------------------------------------------------------------------------------
+
+
+class CompletionStream:
+    """Async iterator over computations as each is seen finished (``as_completed``).
+
+    It drives a ``WaitScheduler`` from inside ``__anext__`` and holds no task between steps, so
+    leaving the loop early needs no clean-up. At the deadline it raises ``WaitTimeoutError``
+    whose ``computations`` hold the last state seen of every input, in input order.
+    """
+
+    def __init__(self, scheduler: WaitScheduler, count: int) -> None:
+        self._scheduler = scheduler
+        self._last: list[Computation | None] = [None] * count
+        self._ready: list[Computation] = []
+        self._timed_out: list[int] = []
+
+    def __aiter__(self) -> CompletionStream:
+        return self
+
+    async def __anext__(self) -> Computation:
+        while not self._ready:
+            done = await self._scheduler.next_done()
+            if not done:
+                if self._timed_out:
+                    raise self._timeout_error()
+                raise StopAsyncIteration
+            for item in done:
+                for index in item.indices:
+                    self._last[index] = item.computation
+                if isinstance(item.error, WaitTimeoutError):
+                    self._timed_out.extend(item.indices)
+                elif item.error is not None:
+                    raise item.error
+                elif item.computation is not None:
+                    self._ready.extend(item.computation for _ in item.indices)
+        return self._ready.pop(0)
+
+    @property
+    def last_seen(self) -> list[Computation | None]:
+        """The last state seen of every input, in input order (``None``: never seen)."""
+        return list(self._last)
+
+    def _timeout_error(self) -> WaitTimeoutError:
+        count = len(self._timed_out)
+        return WaitTimeoutError(
+            f"{count} of {len(self._last)} computations did not finish before the deadline",
+            computation=self._last[self._timed_out[0]],
+            computations=tuple(self._last),
+        )
+
+
+async def wait_for_all(stream: CompletionStream, *, raise_on_failure: bool) -> list[Computation]:
+    """Drain ``stream``; the final computations in input order (see ``Computations.wait_all``)."""
+    async for _ in stream:
+        pass
+    finals = stream.last_seen
+    assert all(c is not None for c in finals)  # every wait ended with a computation or raised
+    results = [c for c in finals if c is not None]
+    failed = tuple(c for c in results if c.outcome is not Outcome.SUCCEEDED)
+    if raise_on_failure and failed:
+        first = failed[0]
+        raise ComputationFailedError(
+            f"{len(failed)} of {len(results)} computations did not succeed; first: "
+            f"{first.id} finished as {first.outcome}",
+            computation=first,
+            outcome=first.outcome,
+            failed=failed,
+        )
+    return results

@@ -1,5 +1,17 @@
 """The attrs data classes of the API, by area; conversion rules live in ``_converter.py``."""
 
+from .batch import (
+    BatchCancelled,
+    Event,
+    Finished,
+    Launched,
+    LaunchFailed,
+    LaunchOutcome,
+    LaunchRetried,
+    Relaunched,
+    RunOutcome,
+    StateChanged,
+)
 from .capsules import Article, Capsule, CapsuleStatus, OriginalCapsuleInfo, Submission, Version
 from .computations import (
     Computation,
@@ -14,20 +26,30 @@ from .run_params import DataAssetsRunParam, NamedRunParam, PipelineProcessParams
 
 __all__ = [
     "Article",
+    "BatchCancelled",
     "Capsule",
     "CapsuleStatus",
     "Computation",
     "ComputationEndStatus",
     "ComputationState",
     "DataAssetsRunParam",
+    "Event",
+    "Finished",
     "InputDataAsset",
+    "LaunchFailed",
+    "LaunchOutcome",
+    "LaunchRetried",
+    "Launched",
     "NamedRunParam",
     "OriginalCapsuleInfo",
     "Outcome",
     "Param",
     "PipelineProcess",
     "PipelineProcessParams",
+    "Relaunched",
+    "RunOutcome",
     "RunParams",
+    "StateChanged",
     "Submission",
     "Version",
 ]

@@ -15,12 +15,12 @@ from ..models import (
     PipelineProcessParams,
     RunParams,
 )
-from ._base import Resource
+from ._fanout import FanOut
 
-__all__ = ["Computations"]
+__all__ = ["Computations", "check_run_ids"]
 
 
-def _check_run_ids(params: RunParams) -> None:
+def check_run_ids(params: RunParams) -> None:
     """IDs in a run body never reach a URL, but an empty or mangled one is always a mistake."""
     if params.capsule_id is not None:
         check_id(params.capsule_id, "capsule_id")
@@ -32,8 +32,8 @@ def _check_run_ids(params: RunParams) -> None:
         check_id(params.resume_run_id, "resume_run_id")
 
 
-class Computations(Resource):
-    """``client.computations``: start runs, follow them, stop and rename them."""
+class Computations(FanOut):
+    """``client.computations``: start runs, follow them, stop and rename them; batches of them."""
 
     async def get(self, computation_id: str) -> Computation:
         """The computation's current state. ``GET /computations/{computation_id}``."""
@@ -107,7 +107,7 @@ class Computations(Resource):
             )
         ):
             raise ValueError("pass either a RunParams or keyword arguments, not both")
-        _check_run_ids(params)
+        check_run_ids(params)
         lister = self._client.pipelines if params.pipeline_id else self._client.capsules
         return await launch(
             self._http,

@@ -1,0 +1,295 @@
+"""Fan-out: launch many runs, and launch-and-wait, with one outcome per spec in input order.
+
+Launches go through the client's one pipeline, so a 429 on any of them holds all of them (the
+launch gate) and none is ever sent twice. Waits share one ``WaitScheduler``. Cancelling a batch
+from outside stops it at once; before the cancellation propagates, ``on_event`` receives a
+``BatchCancelled`` naming what had started (it keeps running) and what was never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._converter import from_json, to_json
+from ._errors import CodeOceanError
+from ._launch import OnUncertain, launch, parent_of
+from .models import Computation, Outcome, RunParams
+from .models.batch import (
+    BatchCancelled,
+    Event,
+    Launched,
+    LaunchFailed,
+    LaunchOutcome,
+    LaunchRetried,
+    Relaunched,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncCodeOcean
+    from ._scheduler import WaitScheduler
+
+__all__ = ["Launcher", "read_specs", "to_run_params", "write_specs"]
+
+logger = logging.getLogger("codeocean_async")
+
+#: A run spec: a ``RunParams``, or a mapping of ``computations.run``'s keyword arguments.
+Spec = RunParams | Mapping[str, Any]
+OnEvent = Callable[[Event], object]
+
+
+def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
+    """Every spec as a ``RunParams``, checked before anything is sent (errors name the index)."""
+    from .resources.computations import check_run_ids
+
+    result = []
+    for index, spec in enumerate(specs):
+        try:
+            if isinstance(spec, Mapping):
+                spec = RunParams(**spec)
+            elif not isinstance(spec, RunParams):
+                raise TypeError(f"expected a RunParams or a mapping, not {type(spec).__name__}")
+            check_run_ids(spec)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"spec {index}: {exc}") from exc
+        result.append(spec)
+    return result
+
+
+def check_concurrency(concurrency: int, launch_interval: float | None) -> None:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
+    if launch_interval is not None and not launch_interval >= 0:
+        raise ValueError(f"launch_interval must be seconds >= 0 or None, not {launch_interval!r}")
+
+
+class _Pacer:
+    """At most one launch starts per ``interval`` seconds."""
+
+    def __init__(self, interval: float | None) -> None:
+        self._interval = interval or 0.0
+        self._next = -float("inf")
+
+    async def turn(self) -> None:
+        if not self._interval:
+            return
+        now = anyio.current_time()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await anyio.sleep(slot - now)
+
+
+class Launcher:
+    """Launches specs with bounded concurrency and pacing, recording what became of each."""
+
+    def __init__(
+        self,
+        client: AsyncCodeOcean,
+        specs: list[RunParams],
+        *,
+        concurrency: int,
+        launch_interval: float | None,
+        fail_fast: bool,
+        on_event: OnEvent | None,
+        on_uncertain: OnUncertain | None,
+    ) -> None:
+        self._client = client
+        self.specs = specs
+        self._concurrency = concurrency
+        self._pacer = _Pacer(launch_interval)
+        self._fail_fast = fail_fast
+        self._on_event = on_event
+        self._on_uncertain = on_uncertain
+        self.outcomes: list[LaunchOutcome | None] = [None] * len(specs)
+        #: Every computation started for each spec, relaunches included.
+        self.started: dict[int, list[str]] = {}
+        self.stopped = False
+
+    def emit(self, event: Event) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    async def launch_one(self, index: int) -> Computation | CodeOceanError:
+        """Start spec ``index`` once (retries by policy inside); never raises CodeOceanError."""
+        client = self._client
+        spec = self.specs[index]
+        lister = client.pipelines if spec.pipeline_id is not None else client.capsules
+
+        def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
+            self.emit(LaunchRetried(index=index, reason=str(exc), delay=delay, attempt=attempt))
+
+        try:
+            computation = await launch(
+                client._http,
+                spec,
+                on_uncertain=self._on_uncertain or client.on_uncertain,
+                list_computations=lister.list_computations,
+                ledger=client._launches,
+                on_retry=on_retry,
+            )
+        except CodeOceanError as exc:
+            self.emit(LaunchFailed(index=index, error=exc, uncertain=_uncertain(exc)))
+            return exc
+        self.started.setdefault(index, []).append(computation.id)
+        return computation
+
+    async def run_all(self, on_launched: Callable[[int, Computation], None] | None = None) -> None:
+        """Launch every spec: ``concurrency`` workers take them in input order."""
+        indices = iter(range(len(self.specs)))
+
+        async def worker() -> None:
+            for index in indices:
+                if self.stopped:
+                    return
+                await self._pacer.turn()
+                if self.stopped:
+                    return
+                result = await self.launch_one(index)
+                if isinstance(result, Computation):
+                    self.outcomes[index] = LaunchOutcome(
+                        index=index, spec=self.specs[index], computation=result
+                    )
+                    self.emit(Launched(index=index, computation=result))
+                    if on_launched is not None:
+                        on_launched(index, result)
+                else:
+                    self.outcomes[index] = LaunchOutcome(
+                        index=index, spec=self.specs[index], error=result
+                    )
+                    if self._fail_fast:
+                        self.stopped = True
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(self._concurrency, len(self.specs))):
+                tg.start_soon(worker)
+
+    def finish(self) -> list[LaunchOutcome]:
+        """One outcome per spec, in input order; specs never sent say so (``sent=False``)."""
+        return [
+            o if o is not None else LaunchOutcome(index=i, spec=self.specs[i], sent=False)
+            for i, o in enumerate(self.outcomes)
+        ]
+
+    def cancelled(self) -> None:
+        """Report, before a cancellation propagates, what had started and what was never sent."""
+        started = {i: tuple(ids) for i, ids in self.started.items()}
+        attempted = {i for i, o in enumerate(self.outcomes) if o is not None} | set(started)
+        not_sent = tuple(i for i in range(len(self.specs)) if i not in attempted)
+        logger.warning(
+            "batch cancelled: %d specs started (they keep running), %d never sent",
+            len(started),
+            len(not_sent),
+        )
+        self.emit(BatchCancelled(started=started, not_sent=not_sent))
+
+
+def _uncertain(exc: CodeOceanError) -> bool:
+    from ._errors import LaunchUncertainError
+
+    return isinstance(exc, LaunchUncertainError)
+
+
+async def launch_and_wait(
+    launcher: Launcher,
+    scheduler: WaitScheduler,
+    *,
+    timeout: float | None,
+    relaunch_failed_starts: int,
+    relaunch_backoff: float,
+) -> tuple[dict[int, Computation | None], dict[int, CodeOceanError]]:
+    """Launch every spec and follow each run as soon as it lands; relaunch failed starts."""
+    finals: dict[int, Computation | None] = {}
+    errors: dict[int, CodeOceanError] = {}
+    relaunches: dict[int, int] = {}
+    outstanding = len(launcher.specs)  # specs whose latest launch has not resolved yet
+
+    def follow(index: int, computation: Computation) -> None:
+        nonlocal outstanding
+        outstanding -= 1
+        scheduler.add(
+            computation, index=index, parent=parent_of(launcher.specs[index]), timeout=timeout
+        )
+
+    async def launches() -> None:
+        nonlocal outstanding
+        await launcher.run_all(on_launched=follow)
+        for index, outcome in enumerate(launcher.outcomes):
+            if outcome is not None and outcome.error is not None:
+                errors[index] = outcome.error
+                finals[index] = None
+        outstanding -= sum(1 for o in launcher.outcomes if o is not None and o.error is not None)
+        scheduler.nudge()
+
+    async def relaunch(index: int, previous: Computation) -> None:
+        nonlocal outstanding
+        count = relaunches[index]
+        await anyio.sleep(relaunch_backoff * 2 ** (count - 1))
+        result = await launcher.launch_one(index)
+        if isinstance(result, Computation):
+            launcher.emit(Relaunched(index=index, previous=previous, computation=result))
+            follow(index, result)
+        else:
+            errors[index] = result
+            finals[index] = previous
+            outstanding -= 1
+            scheduler.nudge()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(launches)
+        while outstanding or scheduler.pending:
+            for done in await scheduler.next_done():
+                index = done.indices[0]
+                computation = done.computation
+                if (
+                    done.error is None
+                    and computation is not None
+                    and computation.outcome is Outcome.FAILED_START
+                    and relaunches.get(index, 0) < relaunch_failed_starts
+                ):
+                    relaunches[index] = relaunches.get(index, 0) + 1
+                    outstanding += 1
+                    tg.start_soon(relaunch, index, computation)
+                    continue
+                finals[index] = computation
+                if done.error is not None:
+                    errors[index] = done.error
+    return finals, errors
+
+
+# --- specs as data -----------------------------------------------------------------------------
+
+
+def read_specs(path: str | os.PathLike[str]) -> list[RunParams]:
+    """Run specs from a JSON lines file (one ``RunParams`` object a line; blank lines skipped).
+
+    Raises ``ValueError`` naming the line of the first spec that does not fit.
+    """
+    specs = []
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                specs.append(from_json(RunParams, line))
+            except ValueError as exc:
+                raise ValueError(f"{os.fspath(path)}, line {number}: {exc}") from exc
+    return specs
+
+
+def write_specs(path: str | os.PathLike[str], specs: Iterable[RunParams]) -> None:
+    """Write run specs as JSON lines, for ``read_specs`` (or ``codeocean-async run-many``)."""
+    with open(path, "w", encoding="utf-8") as out:
+        for spec in _iter_checked(specs):
+            out.write(to_json(spec) + "\n")
+
+
+def _iter_checked(specs: Iterable[RunParams]) -> Iterator[RunParams]:
+    for index, spec in enumerate(specs):
+        if not isinstance(spec, RunParams):
+            raise TypeError(f"spec {index}: expected a RunParams, not {type(spec).__name__}")
+        yield spec

@@ -1,0 +1,359 @@
+"""The shared scheduler for many waits: due times, a request-rate cap, list polling per capsule.
+
+One scheduler follows any number of computations. It keeps each one's next due time in a heap,
+caps the requests it sends per second, and, when several waited runs belong to one capsule or
+pipeline, polls that capsule's computation list once per tick instead of each run. It owns no
+background task: whoever awaits ``next_done()`` drives it, and every request it starts ends
+before that call returns, so cancelling the caller leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import anyio
+import attrs
+
+from ._config import PollPolicy
+from ._errors import CodeOceanError, WaitTimeoutError
+from ._ids import check_id
+from ._launch import Parent
+from .models import Computation
+from .models.batch import Event, Finished, StateChanged
+
+__all__ = ["Done", "Parent", "Strategy", "WaitScheduler"]
+
+logger = logging.getLogger("codeocean_async")
+
+#: How waits on many runs are polled: ``"per_run"`` GETs each computation; ``"list"`` lists each
+#: capsule's (or pipeline's) computations once per tick; ``"auto"`` lists once at least
+#: ``LIST_THRESHOLD`` waited runs share a capsule whose identity is known.
+Strategy = Literal["auto", "per_run", "list"]
+LIST_THRESHOLD = 3
+_MAX_IN_FLIGHT = 32
+_rng = random.Random()
+
+
+@attrs.frozen
+class Done:
+    """A wait that ended: its final computation, or the error that ended it."""
+
+    indices: tuple[int, ...]
+    computation: Computation | None
+    error: CodeOceanError | None = None
+
+
+@attrs.define(eq=False)
+class _Watch:
+    id: str
+    indices: list[int]
+    parent: Parent | None
+    last: Computation | None
+    deadline: float
+    polls: int = 0
+    due: float = 0.0
+    group: _Group | None = None
+    done: bool = False
+
+
+@attrs.define(eq=False)
+class _Group:
+    parent: Parent
+    members: dict[str, _Watch] = attrs.field(factory=dict)
+    polls: int = 0
+    due: float = 0.0
+
+
+class WaitScheduler:
+    """Follow many computations to their end on one schedule (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        get: Callable[[str], Awaitable[Computation]],
+        list_for: Callable[[Parent], Awaitable[list[Computation]]],
+        poll: PollPolicy,
+        max_requests_per_second: float | None,
+        strategy: Strategy,
+        on_event: Callable[[Event], object] | None,
+    ) -> None:
+        if strategy not in ("auto", "per_run", "list"):
+            raise ValueError(f"strategy must be 'auto', 'per_run' or 'list', not {strategy!r}")
+        rate = max_requests_per_second
+        if rate is not None and (isinstance(rate, bool) or not rate > 0):
+            raise ValueError(f"max_requests_per_second must be > 0 or None, not {rate!r}")
+        self._get = get
+        self._list_for = list_for
+        self._poll = poll
+        self._rate = rate
+        self._tokens = max(1.0, rate or 1.0)
+        self._refilled = -math.inf
+        self._strategy = strategy
+        self._on_event = on_event
+        self._watches: dict[str, _Watch] = {}
+        self._groups: dict[Parent, _Group] = {}
+        self._by_parent: dict[Parent, int] = {}
+        self._heap: list[tuple[float, int, _Watch | _Group]] = []
+        self._deadlines: list[tuple[float, int, _Watch]] = []
+        self._seq = itertools.count()
+        self._finished: list[Done] = []
+        self._changed = anyio.Event()
+        self._closed = False
+        #: Requests sent, by kind: for the curious and for tests.
+        self.requests = {"get": 0, "list": 0}
+
+    @property
+    def pending(self) -> int:
+        """How many computations are still being followed."""
+        return len(self._watches)
+
+    def add(
+        self,
+        computation: Computation | str,
+        *,
+        index: int | None = None,
+        parent: Parent | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Follow ``computation`` (an ID is fetched first; a Computation counts as seen)."""
+        now = anyio.current_time()
+        known = computation if isinstance(computation, Computation) else None
+        cid = check_id(known.id if known else computation, "computation_id")
+        indices = [] if index is None else [index]
+        if cid in self._watches:  # the same run twice: one wait, several places in the output
+            self._watches[cid].indices.extend(indices)
+            return
+        deadline = math.inf if timeout is None else now + timeout
+        watch = _Watch(cid, indices, parent, None, deadline)
+        if known is not None:
+            self._observe(watch, known)
+            if watch.done:
+                return
+        self._watches[cid] = watch
+        if deadline != math.inf:
+            heapq.heappush(self._deadlines, (deadline, next(self._seq), watch))
+        watch.due = now if known is None else now + self._poll.interval(0, _rng)
+        if parent is not None and self._strategy != "per_run":
+            self._by_parent[parent] = self._by_parent.get(parent, 0) + 1
+            threshold = 1 if self._strategy == "list" else LIST_THRESHOLD
+            if parent in self._groups or self._by_parent[parent] >= threshold:
+                self._join_group(parent, now)
+        if watch.group is None:
+            self._push(watch)
+        self._changed.set()
+
+    def close(self) -> None:
+        """No more computations will be added: ``next_done`` returns ``[]`` once all ended."""
+        self._closed = True
+        self._changed.set()
+
+    def nudge(self) -> None:
+        """Wake a ``next_done`` that waits for work (it then returns ``[]`` if there is none)."""
+        self._changed.set()
+
+    async def next_done(self) -> list[Done]:
+        """Poll until at least one wait ends, and return those that did.
+
+        ``[]`` means nothing is being followed: the scheduler is closed, or it was nudged.
+        """
+        while not self._finished:
+            now = anyio.current_time()
+            self._expire(now)
+            if self._finished:
+                break
+            if not self._watches:
+                if not self._closed:
+                    await self._sleep(math.inf)
+                if not self._watches:
+                    return []  # closed, or nudged with nothing to follow: the caller decides
+                continue
+            due = self._next_due()
+            wake = min(due, self._deadlines[0][0] if self._deadlines else math.inf)
+            if wake > now:
+                await self._sleep(wake - now)
+                continue
+            await self._tick(now)
+        finished, self._finished = self._finished, []
+        return finished
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    def _push(self, item: _Watch | _Group) -> None:
+        heapq.heappush(self._heap, (item.due, next(self._seq), item))
+
+    def _valid(self, due: float, item: _Watch | _Group) -> bool:
+        if isinstance(item, _Group):
+            return self._groups.get(item.parent) is item and item.due == due and bool(item.members)
+        return not item.done and item.group is None and item.due == due
+
+    def _next_due(self) -> float:
+        while self._heap and not self._valid(self._heap[0][0], self._heap[0][2]):
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else math.inf
+
+    def _join_group(self, parent: Parent, now: float) -> None:
+        group = self._groups.get(parent)
+        if group is None:
+            group = self._groups[parent] = _Group(parent)
+        for watch in self._watches.values():
+            if watch.parent == parent and watch.group is None:
+                watch.group = group
+                group.members[watch.id] = watch
+        group.polls = 0  # a new member may be a short run: look soon
+        due = now + self._poll.interval(0, _rng)
+        if not group.due or due < group.due:
+            group.due = due
+            self._push(group)
+
+    async def _sleep(self, seconds: float) -> None:
+        with anyio.move_on_after(seconds):
+            await self._changed.wait()
+        if self._changed.is_set():
+            self._changed = anyio.Event()
+
+    async def _take_token(self) -> None:
+        if self._rate is None:
+            return
+        now = anyio.current_time()
+        self._tokens = min(max(1.0, self._rate), self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens < 1:
+            await anyio.sleep((1 - self._tokens) / self._rate)
+            self._tokens = 1.0
+            self._refilled = anyio.current_time()
+        self._tokens -= 1
+
+    async def _tick(self, now: float) -> None:
+        """Send the requests that are due (about one second's worth at the rate cap)."""
+        budget = max(1, int(self._rate)) if self._rate else len(self._heap)
+        batch: list[_Watch | _Group] = []
+        while self._heap and len(batch) < budget and self._next_due() <= now:
+            batch.append(heapq.heappop(self._heap)[2])
+        # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
+        # whose tokens belong to the task that took them).
+        limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
+        async with anyio.create_task_group() as tg:
+            for item in batch:
+                await self._take_token()
+                await limiter.acquire()
+                tg.start_soon(self._poll_one, item, limiter)
+
+    async def _poll_one(self, item: _Watch | _Group, limiter: anyio.Semaphore) -> None:
+        try:
+            if isinstance(item, _Group):
+                await self._poll_group(item)
+            else:
+                await self._poll_watch(item)
+        finally:
+            limiter.release()
+
+    async def _poll_watch(self, watch: _Watch) -> None:
+        self.requests["get"] += 1
+        with anyio.move_on_after(watch.deadline - anyio.current_time()):
+            try:
+                computation = await self._get(watch.id)
+            except CodeOceanError as exc:
+                self._end(watch, None, exc)
+                return
+            self._observe(watch, computation)
+        if not watch.done:
+            watch.polls += 1
+            watch.due = anyio.current_time() + self._poll.interval(watch.polls, _rng)
+            self._push(watch)
+
+    async def _poll_group(self, group: _Group) -> None:
+        self.requests["list"] += 1
+        deadline = min(w.deadline for w in group.members.values())
+        listed: list[Computation] | None = None
+        with anyio.move_on_after(deadline - anyio.current_time()):
+            try:
+                listed = await self._list_for(group.parent)
+            except CodeOceanError as exc:
+                logger.warning(
+                    "listing %s/%s failed (%s): polling its runs one by one", *group.parent, exc
+                )
+                self._disband(group)
+                return
+        if listed is None:
+            group.due = anyio.current_time()
+            self._push(group)
+            return
+        by_id = {c.id: c for c in listed}
+        for watch in list(group.members.values()):
+            found = by_id.get(watch.id)
+            if found is not None:
+                self._observe(watch, found)
+            else:  # not in the list (deleted?): ask for it directly
+                self._leave_group(watch)
+        if group.members:
+            group.polls += 1
+            group.due = anyio.current_time() + self._poll.interval(group.polls, _rng)
+            self._push(group)
+
+    def _leave_group(self, watch: _Watch) -> None:
+        if watch.group is not None:
+            del watch.group.members[watch.id]
+            watch.group = None
+        watch.due = anyio.current_time()
+        self._push(watch)
+
+    def _disband(self, group: _Group) -> None:
+        for watch in list(group.members.values()):
+            self._leave_group(watch)
+        self._strategy = "per_run" if self._strategy == "auto" else self._strategy
+        del self._groups[group.parent]
+
+    # --- what was seen ------------------------------------------------------------------------
+
+    def _observe(self, watch: _Watch, computation: Computation) -> None:
+        previous = watch.last
+        watch.last = computation
+        if previous is None or previous.state != computation.state:
+            logger.info("computation %s is %s", watch.id, computation.state)
+            self._emit_all(
+                watch,
+                lambda i: StateChanged(
+                    index=i,
+                    computation=computation,
+                    previous=None if previous is None else str(previous.state),
+                ),
+            )
+        if computation.finished:
+            self._emit_all(watch, lambda i: Finished(index=i, computation=computation))
+            self._end(watch, computation, None)
+
+    def _emit_all(self, watch: _Watch, make: Callable[[int | None], Event]) -> None:
+        if self._on_event is None:
+            return
+        indices: list[int | None] = [*watch.indices] or [None]
+        for index in indices:
+            self._on_event(make(index))
+
+    def _end(
+        self, watch: _Watch, computation: Computation | None, error: CodeOceanError | None
+    ) -> None:
+        watch.done = True
+        if watch.group is not None:
+            watch.group.members.pop(watch.id, None)
+        registered = self._watches.pop(watch.id, None) is not None
+        if registered and watch.parent is not None and watch.parent in self._by_parent:
+            self._by_parent[watch.parent] -= 1
+        self._finished.append(Done(tuple(watch.indices), computation or watch.last, error))
+
+    def _expire(self, now: float) -> None:
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, _, watch = heapq.heappop(self._deadlines)
+            if watch.done:
+                continue
+            state = f"last state seen: {watch.last.state}" if watch.last else "no state seen"
+            error = WaitTimeoutError(
+                f"computation {watch.id} did not finish before its deadline; {state}",
+                computation=watch.last,
+            )
+            self._end(watch, watch.last, error)
