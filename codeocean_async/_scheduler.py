@@ -207,7 +207,9 @@ class WaitScheduler:
                 group.members[watch.id] = watch
         group.polls = 0  # a new member may be a short run: look soon
         due = now + self._poll.interval(0, _rng)
-        if not group.due or due < group.due:
+        # Reschedule when no future poll is planned (a new group, or one whose members had all
+        # ended, its heap entry gone) or when this one is sooner.
+        if group.due <= now or due < group.due:
             group.due = due
             self._push(group)
 
