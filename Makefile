@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fmt clean
+.PHONY: demo test lint typecheck pytest fmt bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage report
+
+## bench: the benchmarks against the fake Code Ocean in its own process; prints ratio tables.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

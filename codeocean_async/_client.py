@@ -16,6 +16,7 @@ from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPo
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
 from ._launch import LaunchLedger, OnUncertain
+from ._transport import AutoTransport, Engine
 from ._version import __version__
 from .resources import Capsules, Computations, Pipelines
 
@@ -104,6 +105,8 @@ class AsyncCodeOcean:
         transport: an httpx transport for the client this one creates (tests, custom stacks).
         verify: TLS verification for the client this one creates; on unless you pass otherwise.
         allow_insecure_http: permit ``http://`` to a host that is not loopback.
+        engine: ``"auto"`` (aiohttp on asyncio when the ``aiohttp`` extra is installed, else
+            httpx's own pool), ``"httpx"`` or ``"aiohttp"``; see the README, "Performance".
 
     One client can be shared by many tasks. ``aclose()`` (or leaving ``async with``) closes it;
     a closed client raises ``ClientClosedError``. It closes only an httpx client it created.
@@ -123,16 +126,21 @@ class AsyncCodeOcean:
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         allow_insecure_http: bool = False,
+        engine: Engine = "auto",
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ConfigurationError("token must be a non-empty string")
         if timeout is None or isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or an httpx.Timeout, never None")
-        if http_client is not None and (transport is not None or verify is not True):
+        if http_client is not None and (
+            transport is not None or verify is not True or engine != "auto"
+        ):
             raise ConfigurationError(
-                "pass transport= or verify= only when the client creates its own httpx client; "
-                "configure the http_client you pass instead"
+                "pass transport=, verify= or engine= only when the client creates its own httpx "
+                "client; configure the http_client you pass instead"
             )
+        if transport is not None and engine != "auto":
+            raise ConfigurationError("pass either transport= or engine=, not both")
         self._base_url = normalize_domain(domain, allow_insecure_http=allow_insecure_http)
         self.domain = self._base_url[: -len("/api/v1/")]
         self.agent_id = agent_id
@@ -147,9 +155,8 @@ class AsyncCodeOcean:
         self._owns_http_client = http_client is None
         if http_client is None:
             http_client = httpx.AsyncClient(
-                transport=transport,
-                verify=verify,
-                limits=DEFAULT_LIMITS,
+                transport=transport
+                or AutoTransport(engine=engine, verify=verify, limits=DEFAULT_LIMITS),
                 timeout=self.timeout,
                 follow_redirects=False,
             )

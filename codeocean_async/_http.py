@@ -31,7 +31,7 @@ from ._errors import (
     redact_credentials,
 )
 from ._ids import check_id
-from ._retry import LaunchGate, OnRetry, WireTrace, may_have_acted, retry_delay
+from ._retry import LaunchGate, OnRetry, WireTrace, current_trace, may_have_acted, retry_delay
 
 __all__ = ["HTTPPipeline"]
 
@@ -231,7 +231,8 @@ class HTTPPipeline:
 
     async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
         trace = WireTrace()
-        request.extensions["trace"] = trace
+        request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
+        token = current_trace.set(trace)
         started = anyio.current_time()
         try:
             response = await self._client.send(request)
@@ -258,6 +259,8 @@ class HTTPPipeline:
                     "the httpx client of this AsyncCodeOcean is closed"
                 ) from exc
             raise
+        finally:
+            current_trace.reset(token)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.3f s (attempt %d)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -19,7 +20,14 @@ from ._errors import (
     parse_retry_after,
 )
 
-__all__ = ["LaunchGate", "OnRetry", "WireTrace", "may_have_acted", "retry_delay"]
+__all__ = [
+    "LaunchGate",
+    "OnRetry",
+    "WireTrace",
+    "current_trace",
+    "may_have_acted",
+    "retry_delay",
+]
 
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
 # Without trace events (a transport other than httpcore's), only these prove nothing was sent.
@@ -51,8 +59,15 @@ class LaunchGate:
 OnRetry = Callable[[BaseException, float, int], None]
 
 
+#: The wire trace of the request being sent in this task, for engines that report through
+#: callbacks rather than httpcore's ``trace`` extension (aiohttp's ``TraceConfig``).
+current_trace: contextvars.ContextVar[WireTrace | None] = contextvars.ContextVar(
+    "codeocean_async_wire_trace", default=None
+)
+
+
 class WireTrace:
-    """httpcore trace callback: records whether the request started going out on the wire."""
+    """Records whether a request started going out on the wire (httpcore's trace callback)."""
 
     __slots__ = ("sending", "traced")
 

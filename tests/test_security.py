@@ -10,7 +10,7 @@ import socket
 import ssl
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import codeocean_async as co
 from codeocean_async import cli
+from codeocean_async._transport import Engine
 from codeocean_async.testing import FakeCodeOcean, ManualClock, serve_in_thread
 
 from .conftest import FAST_POLL
@@ -214,35 +215,48 @@ def served() -> Iterator[tuple[FakeCodeOcean, str]]:
         yield fake, url
 
 
+@pytest.fixture(params=["httpx", "aiohttp"])
+def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
+    """The engine under the client (aiohttp runs on asyncio only)."""
+    if request.param == "aiohttp" and anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs on asyncio only")
+    return cast(Engine, request.param)
+
+
+def expected_loggers(engine: Engine) -> set[str]:
+    """The loggers that must have recorded something: httpcore logs only under httpx."""
+    return {"codeocean_async", "httpx", "httpcore"} if engine == "httpx" else {"codeocean_async"}
+
+
 @pytest.mark.anyio
 async def test_no_log_record_shows_the_token_during_a_run_and_wait(
-    served: tuple[FakeCodeOcean, str], caplog: pytest.LogCaptureFixture
+    served: tuple[FakeCodeOcean, str], caplog: pytest.LogCaptureFixture, engine: Engine
 ) -> None:
     fake, url = served
     caplog.set_level(logging.DEBUG)
-    async with co.AsyncCodeOcean(domain=url, token=TOKEN, poll=FAST_POLL) as client:
+    async with co.AsyncCodeOcean(domain=url, token=TOKEN, poll=FAST_POLL, engine=engine) as client:
         started = await client.computations.run(capsule_id="cap-1")
         final = await client.computations.wait_for_completion(started.id, timeout=30)
         assert final.outcome is co.Outcome.SUCCEEDED
         await client.capsules.get("cap-1")
     assert len(fake.requests) >= 3
-    assert {"codeocean_async", "httpx", "httpcore"} <= logger_roots(caplog)
+    assert expected_loggers(engine) <= logger_roots(caplog)
     assert_no_secret(log_texts(caplog))
 
 
 @pytest.mark.anyio
 async def test_no_log_record_or_error_shows_the_token_on_a_401(
-    served: tuple[FakeCodeOcean, str], caplog: pytest.LogCaptureFixture
+    served: tuple[FakeCodeOcean, str], caplog: pytest.LogCaptureFixture, engine: Engine
 ) -> None:
     _, url = served
     wrong = "cop_wrong_7d1e9a0b3c5f"
     caplog.set_level(logging.DEBUG)
-    async with co.AsyncCodeOcean(domain=url, token=wrong, poll=FAST_POLL) as client:
+    async with co.AsyncCodeOcean(domain=url, token=wrong, poll=FAST_POLL, engine=engine) as client:
         with pytest.raises(co.AuthenticationError) as info:
             await client.capsules.get("cap-1")
         with pytest.raises(co.AuthenticationError) as run_info:
             await client.computations.run(capsule_id="cap-1")
-    assert {"codeocean_async", "httpx", "httpcore"} <= logger_roots(caplog)
+    assert expected_loggers(engine) <= logger_roots(caplog)
     for token in (wrong, TOKEN):
         assert_no_secret(log_texts(caplog), token=token)
         assert_no_secret(texts_of(info.value) + texts_of(run_info.value), token=token)
@@ -250,16 +264,18 @@ async def test_no_log_record_or_error_shows_the_token_on_a_401(
 
 @pytest.mark.anyio
 async def test_no_log_record_or_error_shows_the_token_on_a_connection_error(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, engine: Engine
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fast_retries = co.RetryPolicy(attempts=3, wait_initial=0.001, wait_max=0.002)
-    async with co.AsyncCodeOcean(domain=free_port_url(), token=TOKEN, retry=fast_retries) as c:
+    async with co.AsyncCodeOcean(
+        domain=free_port_url(), token=TOKEN, retry=fast_retries, engine=engine
+    ) as c:
         with pytest.raises(co.APIConnectionError) as info:
             await c.capsules.get("cap-1")
         with pytest.raises(co.CodeOceanError) as run_info:
             await c.computations.run(capsule_id="cap-1")
-    assert {"codeocean_async", "httpcore"} <= logger_roots(caplog)
+    assert expected_loggers(engine) - {"httpx"} <= logger_roots(caplog)
     assert_no_secret(log_texts(caplog) + texts_of(info.value) + texts_of(run_info.value))
 
 
@@ -510,28 +526,37 @@ async def test_a_callers_redirecting_client_drops_auth_off_origin(
 
 
 def ssl_context_of(client: co.AsyncCodeOcean) -> ssl.SSLContext:
-    """The SSL context of the httpx client the SDK created (httpx -> httpcore pool)."""
-    transport = client._http_client._transport
-    assert isinstance(transport, httpx.AsyncHTTPTransport), (
-        f"the default transport is now {type(transport).__name__}: check its TLS settings here"
-    )
-    context = transport._pool._ssl_context
+    """The SSL context the engine under the client uses (resolved on the running backend)."""
+    from codeocean_async._transport import AutoTransport
+
+    auto = client._http_client._transport
+    assert isinstance(auto, AutoTransport)
+    transport = auto.resolve()
+    if isinstance(transport, httpx.AsyncHTTPTransport):
+        context = transport._pool._ssl_context
+    else:
+        context = transport.ssl_context  # type: ignore[attr-defined]  # httpx-aiohttp's
     assert isinstance(context, ssl.SSLContext)
     return context
 
 
-def test_tls_is_verified_by_default() -> None:
-    context = ssl_context_of(co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN))
+@pytest.mark.anyio
+async def test_tls_is_verified_by_default(engine: Engine) -> None:
+    context = ssl_context_of(co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN, engine=engine))
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True
 
 
-def test_tls_verification_is_off_only_when_asked() -> None:
-    context = ssl_context_of(co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN, verify=False))
+@pytest.mark.anyio
+async def test_tls_verification_is_off_only_when_asked(engine: Engine) -> None:
+    context = ssl_context_of(
+        co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN, verify=False, engine=engine)
+    )
     assert context.verify_mode == ssl.CERT_NONE
     assert context.check_hostname is False
     own = ssl.create_default_context()
-    assert ssl_context_of(co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN, verify=own)) is own
+    client = co.AsyncCodeOcean(domain=DOMAIN, token=TOKEN, verify=own, engine=engine)
+    assert ssl_context_of(client) is own
 
 
 @pytest.mark.parametrize("verify", [False, "/etc/ssl/certs/ca-certificates.crt", "context"])
