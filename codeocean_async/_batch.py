@@ -108,6 +108,8 @@ class Launcher:
         self.outcomes: list[LaunchOutcome | None] = [None] * len(specs)
         #: Every computation started for each spec, relaunches included.
         self.started: dict[int, list[str]] = {}
+        #: Specs whose run request is on its way now.
+        self.in_flight: set[int] = set()
         self.stopped = False
 
     def emit(self, event: Event) -> None:
@@ -123,6 +125,7 @@ class Launcher:
         def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
             self.emit(LaunchRetried(index=index, reason=str(exc), delay=delay, attempt=attempt))
 
+        self.in_flight.add(index)
         try:
             computation = await launch(
                 client._http,
@@ -133,8 +136,10 @@ class Launcher:
                 on_retry=on_retry,
             )
         except CodeOceanError as exc:
+            self.in_flight.discard(index)
             self.emit(LaunchFailed(index=index, error=exc, uncertain=_uncertain(exc)))
             return exc
+        self.in_flight.discard(index)
         self.started.setdefault(index, []).append(computation.id)
         return computation
 
@@ -178,14 +183,18 @@ class Launcher:
     def cancelled(self) -> None:
         """Report, before a cancellation propagates, what had started and what was never sent."""
         started = {i: tuple(ids) for i, ids in self.started.items()}
-        attempted = {i for i, o in enumerate(self.outcomes) if o is not None} | set(started)
+        in_flight = tuple(sorted(self.in_flight))
+        attempted = {i for i, o in enumerate(self.outcomes) if o is not None}
+        attempted |= set(started) | self.in_flight
         not_sent = tuple(i for i in range(len(self.specs)) if i not in attempted)
         logger.warning(
-            "batch cancelled: %d specs started (they keep running), %d never sent",
+            "batch cancelled: %d specs started (they keep running), %d may or may not have "
+            "started (their run request was on its way), %d never sent",
             len(started),
+            len(in_flight),
             len(not_sent),
         )
-        self.emit(BatchCancelled(started=started, not_sent=not_sent))
+        self.emit(BatchCancelled(started=started, in_flight=in_flight, not_sent=not_sent))
 
 
 def _uncertain(exc: CodeOceanError) -> bool:

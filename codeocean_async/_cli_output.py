@@ -3,16 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._converter import unstructure
-from .models import Capsule, Computation, Outcome
+from ._errors import LaunchUncertainError, WaitTimeoutError
+from .models import (
+    BatchCancelled,
+    Capsule,
+    Computation,
+    Event,
+    Finished,
+    Launched,
+    LaunchFailed,
+    LaunchOutcome,
+    Outcome,
+    Relaunched,
+    RunOutcome,
+)
 
-__all__ = ["Output", "duration", "iso_utc", "plain"]
+__all__ = ["Exit", "Output", "UsageError", "batch_label", "duration", "iso_utc", "plain"]
 
 PROG = "codeocean-async"
+
+
+class Exit(enum.IntEnum):
+    """The command line's exit codes (``codeocean-async --help`` says when each is used)."""
+
+    OK = 0
+    NOT_SUCCEEDED = 1
+    USAGE = 2
+    API_ERROR = 3
+    TIMEOUT = 4
+    INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Input the command refuses before sending anything (exit code 2)."""
 
 
 def iso_utc(epoch: float) -> str:
@@ -34,6 +64,37 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return unstructure(value)
+
+
+def batch_label(o: LaunchOutcome | RunOutcome) -> str:
+    """What became of a batch's spec, in a word or two: ``succeeded``, ``launch failed``..."""
+    if isinstance(o, LaunchOutcome) and not o.sent:
+        return "not sent"
+    if isinstance(o.error, LaunchUncertainError):
+        return "launch uncertain"
+    if isinstance(o.error, WaitTimeoutError):
+        return "timed out"
+    if o.computation is None:
+        return "launch failed" if o.error is not None else "no result"
+    if o.error is not None:
+        return "error"
+    return "launched" if isinstance(o, LaunchOutcome) else str(o.computation.outcome)
+
+
+def _attempts(o: LaunchOutcome | RunOutcome) -> list[str]:
+    if isinstance(o, RunOutcome):
+        return list(o.attempts)
+    return [] if o.computation is None else [o.computation.id]
+
+
+def _error(o: LaunchOutcome | RunOutcome) -> str | None:
+    if isinstance(o, LaunchOutcome) and not o.sent:
+        return "not sent"
+    return None if o.error is None else _one_line(str(o.error))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _one_line(text: str) -> str:
@@ -75,11 +136,47 @@ class Output:
         """One line on stderr, prefixed with the program name."""
         self._write(self.err, f"{PROG}: error: {_one_line(message)}")
 
-    def state(self, computation: Computation) -> None:
-        """``HH:MM:SS  <id>  <state>``, at once: on stdout, or on stderr in JSON mode."""
+    def note(self, message: str) -> None:
+        """One line on stderr, prefixed with the program name (not an error)."""
+        self._write(self.err, f"{PROG}: {_one_line(message)}")
+
+    def event(self, text: str) -> None:
+        """``HH:MM:SS  <text>``, at once: on stdout, or on stderr in JSON mode."""
         now = dt.datetime.now().strftime("%H:%M:%S")
-        stream = self.err if self.json_mode else self.out
-        self._write(stream, f"{now}  {computation.id}  {computation.state}")
+        self._write(self.err if self.json_mode else self.out, f"{now}  {text}")
+
+    def state(self, computation: Computation) -> None:
+        """``HH:MM:SS  <id>  <state>`` (see ``event``)."""
+        self.event(f"{computation.id}  {computation.state}")
+
+    def batch_event(self, event: Event) -> None:
+        """A line (see ``event``) for a batch's launches, failed launches, relaunches, ends."""
+        if isinstance(event, Launched):
+            self.event(f"spec {event.index}  {event.computation.id}  launched")
+        elif isinstance(event, LaunchFailed):
+            what = "launch uncertain" if event.uncertain else "launch failed"
+            self.event(f"spec {event.index}  -  {what}: {_one_line(str(event.error))}")
+        elif isinstance(event, Relaunched):
+            c, previous = event.computation, event.previous.id
+            self.event(f"spec {event.index}  {c.id}  relaunched ({previous} failed to start)")
+        elif isinstance(event, Finished) and event.index is not None:
+            c = event.computation
+            self.event(f"spec {event.index}  {c.id}  finished: {c.outcome}")
+
+    def cancelled(self, event: BatchCancelled) -> None:
+        """What a cancelled (Ctrl-C) batch leaves behind, on stderr: the runs that keep running."""
+        started = [cid for ids in event.started.values() for cid in ids]
+        ids = ": " + ", ".join(started) if started else ""
+        maybe = ", ".join(str(i) for i in event.in_flight)
+        in_flight = (
+            f"; specs {maybe} may or may not have started (check the capsule's computations)"
+            if event.in_flight
+            else ""
+        )
+        self.note(
+            f"cancelled: {_count(len(started), 'computation')} started and keep running{ids}"
+            f"{in_flight}; {_count(len(event.not_sent), 'spec')} never sent"
+        )
 
     def capsule(self, capsule: Capsule) -> None:
         """A capsule's (or pipeline's) metadata as ``key  value`` lines, or its JSON."""
@@ -150,3 +247,44 @@ class Output:
         else:
             detail = f"state {c.state}, end status {c.end_status}, exit code {c.exit_code}"
         self.line(f"Computation {c.id} finished: {c.outcome} ({detail})")
+
+    def batch(self, outcomes: Sequence[LaunchOutcome | RunOutcome]) -> None:
+        """A batch's end: one row per spec in input order, then counts per outcome; or JSON.
+
+        The JSON is a list with one object per spec: ``index``, ``spec``, ``computation`` (with
+        its ``outcome``, or null), ``attempts`` (every computation ID started for the spec),
+        ``error`` (a string, or null) and ``uncertain``.
+        """
+        if self.json_mode:
+            docs = [
+                {
+                    "index": o.index,
+                    "spec": unstructure(o.spec),
+                    "computation": None if o.computation is None else plain(o.computation),
+                    "attempts": _attempts(o),
+                    "error": _error(o),
+                    "uncertain": isinstance(o.error, LaunchUncertainError),
+                }
+                for o in outcomes
+            ]
+            self._write(self.out, json.dumps(docs, indent=2))
+            return
+        labels = [batch_label(o) for o in outcomes]
+        if outcomes:
+            headers = ("INDEX", "COMPUTATION", "OUTCOME", "ATTEMPTS")
+            rows = [
+                (
+                    str(o.index),
+                    o.computation.id if o.computation else "-",
+                    label,
+                    str(len(_attempts(o))),
+                )
+                for o, label in zip(outcomes, labels, strict=True)
+            ]
+            for text in _table(headers, rows):
+                self.line(text)
+        errors = [(o.index, _error(o)) for o in outcomes if o.error is not None]
+        for index, message in errors:
+            self.line(f"spec {index}: {message}")
+        counts = ", ".join(f"{label} {n}" for label, n in Counter(labels).most_common())
+        self.line(_count(len(outcomes), "spec") + (f": {counts}" if counts else ""))

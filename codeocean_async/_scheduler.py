@@ -133,7 +133,8 @@ class WaitScheduler:
         watch = _Watch(cid, indices, parent, None, deadline)
         if known is not None:
             self._observe(watch, known)
-            if watch.done:
+            if watch.done:  # finished already: report it at once
+                self._changed.set()
                 return
         self._watches[cid] = watch
         if deadline != math.inf:
@@ -170,7 +171,7 @@ class WaitScheduler:
             if not self._watches:
                 if not self._closed:
                     await self._sleep(math.inf)
-                if not self._watches:
+                if not self._watches and not self._finished:
                     return []  # closed, or nudged with nothing to follow: the caller decides
                 continue
             due = self._next_due()

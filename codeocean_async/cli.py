@@ -7,11 +7,12 @@ Commands::
     codeocean-async run CAPSULE_ID [--pipeline] [--version N] [--data-asset ID[:MOUNT]]...
                         [--param VALUE]... [--named-param NAME=VALUE]... [--wait] [--timeout S]
     codeocean-async wait COMPUTATION_ID [--timeout S]
+    codeocean-async run-many SPECS.jsonl [--concurrency N] [--wait] [--timeout S] [...]
     codeocean-async demo
 
 Every command takes ``--json``: stdout then holds exactly one JSON document (a list for
-``computations list``) and state changes seen while waiting go to stderr. Without it, each state
-change prints as ``HH:MM:SS  <computation id>  <state>`` (local time) as it is seen.
+``computations list`` and ``run-many``) and progress while waiting goes to stderr. Without it,
+each state change prints as ``HH:MM:SS  <computation id>  <state>`` (local time) as it is seen.
 
 configuration (the token is never taken on the command line, and never printed):
   CODEOCEAN_DOMAIN     the deployment, e.g. acme.codeocean.com (--domain overrides it)
@@ -19,7 +20,7 @@ configuration (the token is never taken on the command line, and never printed):
 
 exit codes:
   0    success (or launched, for run without --wait)
-  1    the computation finished as failed, stopped or failed start
+  1    a computation finished as failed, stopped or failed start (run-many: or a launch failed)
   2    bad usage or input (nothing was sent)
   3    API or connection error, or missing configuration (one line on stderr)
   4    the wait timed out (the computation keeps running)
@@ -36,7 +37,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 
-from ._cli_output import PROG, Output
+from ._cli_output import PROG, Exit, Output, UsageError
+from ._cli_progress import RUN_MANY_HELP, add_run_many_arguments, run_many
 from ._client import ENV_DOMAIN, ENV_TOKEN, AsyncCodeOcean
 from ._errors import AuthenticationError, CodeOceanError, ConfigurationError, WaitTimeoutError
 from ._ids import check_id
@@ -45,19 +47,7 @@ from .models import Computation, DataAssetsRunParam, NamedRunParam, Outcome, Run
 
 __all__ = ["COMMANDS", "build_parser", "client_from_env", "main", "run_command"]
 
-EXIT_OK = 0
-EXIT_NOT_SUCCEEDED = 1
-EXIT_USAGE = 2
-EXIT_API_ERROR = 3
-EXIT_TIMEOUT = 4
-EXIT_INTERRUPTED = 130
-
 _EPILOG = "configuration (" + (__doc__ or "").partition("configuration (")[2]  # python -OO: no doc
-
-
-class UsageError(Exception):
-    """Input the command refuses before sending anything (exit code 2)."""
-
 
 if TYPE_CHECKING:
     _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -132,14 +122,14 @@ async def _capsule_get(args: argparse.Namespace, client: AsyncCodeOcean, ui: Out
     target = _target(args)
     routes = client.pipelines if args.pipeline else client.capsules
     ui.capsule(await routes.get(target))
-    return EXIT_OK
+    return Exit.OK
 
 
 async def _computations_list(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
     target = _target(args)
     routes = client.pipelines if args.pipeline else client.capsules
     ui.computations(await routes.list_computations(target), target)
-    return EXIT_OK
+    return Exit.OK
 
 
 async def _follow(
@@ -149,14 +139,14 @@ async def _follow(
         computation, timeout=timeout, on_update=ui.state
     )
     ui.finished(final)
-    return EXIT_OK if final.outcome is Outcome.SUCCEEDED else EXIT_NOT_SUCCEEDED
+    return Exit.OK if final.outcome is Outcome.SUCCEEDED else Exit.NOT_SUCCEEDED
 
 
 async def _run(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
     computation = await client.computations.run(_run_params(args))
     if not args.wait:
         ui.launched(computation)
-        return EXIT_OK
+        return Exit.OK
     try:
         return await _follow(client, computation, args.timeout, ui)
     except WaitTimeoutError:
@@ -178,6 +168,7 @@ COMMANDS: dict[str, Handler] = {
     "computations list": _computations_list,
     "run": _run,
     "wait": _wait,
+    "run-many": run_many,
 }
 
 
@@ -244,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("computation_id", metavar="ID", help="the computation id")
     wait.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
 
+    add_run_many_arguments(add(commands, "run-many", "run-many", RUN_MANY_HELP))
+
     add(
         commands,
         "demo",
@@ -266,18 +259,18 @@ async def run_command(
         return await COMMANDS[args.command](args, client, ui)
     except UsageError as exc:
         ui.error(str(exc))
-        return EXIT_USAGE
+        return Exit.USAGE
     except WaitTimeoutError as exc:
         if ui.json_mode and exc.computation is not None:
             ui.document(exc.computation)  # the last state seen, so a script can come back to it
         ui.error(f"{exc}; it keeps running")
-        return EXIT_TIMEOUT
+        return Exit.TIMEOUT
     except AuthenticationError as exc:
         ui.error(f"{exc} (check ${ENV_TOKEN})")
-        return EXIT_API_ERROR
+        return Exit.API_ERROR
     except CodeOceanError as exc:
         ui.error(str(exc))
-        return EXIT_API_ERROR
+        return Exit.API_ERROR
 
 
 def client_from_env(domain: str | None = None) -> AsyncCodeOcean:
@@ -290,7 +283,7 @@ async def _main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         client = client_from_env(args.domain)
     except ConfigurationError as exc:
         Output(out, err, json_mode=args.json).error(str(exc))
-        return EXIT_API_ERROR
+        return Exit.API_ERROR
     async with client:
         return await run_command(args, client, out=out, err=err)
 
@@ -300,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse already reported
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else Exit.USAGE
     try:
         if args.command == "demo":  # it brings its own deployment: no client from the env here
             from ._demo import main as demo
@@ -309,4 +302,4 @@ def main(argv: list[str] | None = None) -> int:
         return anyio.run(_main, args, sys.stdout, sys.stderr, backend="asyncio")
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED

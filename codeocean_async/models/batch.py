@@ -139,9 +139,12 @@ class BatchCancelled:
     """The batch was cancelled from outside: what had started, and what was never sent.
 
     ``started`` maps each spec index to the computations started for it; those keep running.
+    ``in_flight`` are the specs whose run request was on its way: they may or may not have
+    started a computation (check the capsule's computations). ``not_sent`` were never sent.
     """
 
     started: dict[int, tuple[str, ...]]
+    in_flight: tuple[int, ...]
     not_sent: tuple[int, ...]
 
 

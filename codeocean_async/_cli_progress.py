@@ -1,0 +1,300 @@
+"""The run-many command: specs from JSON lines, live progress from batch events, a row per spec."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO, cast
+
+import anyio
+
+from ._batch import read_specs
+from ._cli_output import Exit, Output, UsageError, duration
+from ._converter import from_json
+from ._errors import AuthenticationError
+from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
+from .models.batch import BatchCancelled, Event, LaunchOutcome, RunOutcome, StateChanged
+from .resources._fanout import DEFAULT_MAX_REQUESTS_PER_SECOND
+from .resources.computations import check_run_ids
+
+if TYPE_CHECKING:
+    from ._client import AsyncCodeOcean
+    from ._scheduler import Strategy
+
+__all__ = ["RUN_MANY_HELP", "LiveLine", "PlainLines", "Tally", "load_specs", "run_many"]
+
+RUN_MANY_HELP = "launch many runs from a JSON lines file, and optionally wait for them"
+_DESCRIPTION = f"""{RUN_MANY_HELP}.
+
+SPECS.jsonl holds one run request per line, RunParams as JSON ('-': stdin), e.g.
+  {{"capsule_id": "...", "parameters": ["1"]}}
+All are checked before anything is sent. A terminal shows one progress line, redrawn in place;
+elsewhere (with --json: on stderr) each launch, failed launch, relaunch and finished run prints a
+line. Then one row per spec, in input order, and the count of each outcome; with --json, a list of
+one object per spec (index, spec, computation, attempts, error, uncertain). Exit code 1 when any
+launch failed or is uncertain, or (with --wait) any run did not succeed or timed out; 3 when the
+token is refused before any run started; 130 on Ctrl-C, naming the runs that keep running.
+"""
+
+#: The live line is redrawn at most this often (seconds), and at least once a second.
+REFRESH = 0.1
+Clock = Callable[[], float]
+_STATES = ("initializing", "running", "finalizing")
+
+
+def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run-many arguments (the parser's help text and options)."""
+    parser.description = _DESCRIPTION
+    add = parser.add_argument
+    add("specs", metavar="SPECS.jsonl", help="one run request (JSON) per line; '-' for stdin")
+    add("--concurrency", type=int, default=8, metavar="N", help="launches in flight (default 8)")
+    add("--wait", action="store_true", help="wait for every run to finish")
+    add("--timeout", type=float, metavar="S", help="with --wait: each run's wait, from its launch")
+    add("--launch-interval", type=float, metavar="S", help="at least S seconds between launches")
+    add(
+        "--relaunch-failed-starts",
+        type=int,
+        metavar="N",
+        help="with --wait: launch a run that failed to start again, up to N times",
+    )
+    add("--strategy", choices=("auto", "per_run", "list"), help="with --wait: how runs are polled")
+    add(
+        "--max-requests-per-second",
+        type=float,
+        metavar="R",
+        help="with --wait: cap on the requests the waits send (default 20)",
+    )
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """``UsageError`` for options out of range, or wait options without ``--wait``."""
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be a whole number >= 1, not {args.concurrency}")
+    interval = args.launch_interval
+    if interval is not None and not (math.isfinite(interval) and interval >= 0):
+        raise UsageError(f"--launch-interval must be a number of seconds >= 0, not {interval}")
+    for flag, value, allowed in (
+        ("--timeout", args.timeout, "a number of seconds > 0"),
+        ("--relaunch-failed-starts", args.relaunch_failed_starts, "a whole number >= 0"),
+        ("--strategy", args.strategy, ""),
+        ("--max-requests-per-second", args.max_requests_per_second, "a number > 0"),
+    ):
+        if value is not None and not args.wait:
+            raise UsageError(f"{flag} applies only with --wait")
+        if value is None or not allowed:
+            continue
+        if not (math.isfinite(value) and (value >= 0 if ">=" in allowed else value > 0)):
+            raise UsageError(f"{flag} must be {allowed}, not {value}")
+
+
+def _parse(lines: list[str], name: str) -> list[RunParams]:
+    """``read_specs`` for lines already read (stdin)."""
+    specs = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            specs += [from_json(RunParams, line)] if line.strip() else []
+        except ValueError as exc:
+            raise ValueError(f"{name}, line {number}: {exc}") from exc
+    return specs
+
+
+def load_specs(source: str) -> list[RunParams]:
+    """The run specs of a JSON lines file (``-``: stdin); ``UsageError`` names the bad line."""
+    name = "<stdin>" if source == "-" else source
+    try:
+        lines = list(sys.stdin) if source == "-" else None
+        specs = read_specs(source) if lines is None else _parse(lines, name)
+        for index, spec in enumerate(specs):
+            try:
+                check_run_ids(spec)
+            except (TypeError, ValueError) as exc:
+                if lines is None:
+                    with open(source, encoding="utf-8") as file:
+                        lines = list(file)
+                number = [n for n, line in enumerate(lines, start=1) if line.strip()][index]
+                raise UsageError(f"{name}, line {number}: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return specs
+
+
+class Tally:
+    """What a batch's events said so far: launches, retries, each spec's state or outcome."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.launched = 0  # computations started, relaunches included
+        self.retries = 0
+        self.relaunches = 0
+        self.failed_launches = 0
+        self.states: dict[int, str] = {}  # spec index -> the state of its current computation
+        self.outcomes: dict[int, str] = {}  # spec index -> the outcome its run finished with
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, Launched | Relaunched):
+            self.launched += 1
+            if isinstance(event, Relaunched):
+                self.relaunches += 1
+            self.outcomes.pop(event.index, None)
+            self.states[event.index] = str(event.computation.state)
+        elif isinstance(event, LaunchRetried):
+            self.retries += 1
+        elif isinstance(event, LaunchFailed):
+            self.failed_launches += 1
+            self.states.pop(event.index, None)
+        elif isinstance(event, StateChanged) and event.index is not None:
+            self.states[event.index] = str(event.computation.state)
+        elif isinstance(event, Finished) and event.index is not None:
+            self.states.pop(event.index, None)
+            self.outcomes[event.index] = str(event.computation.outcome)
+
+    def line(self, elapsed: float, *, waiting: bool) -> str:
+        """One line: elapsed, done/total and rate, then counts per state, retries, failures."""
+        done = len(self.outcomes) if waiting else self.launched
+        not_ok = sum(1 for outcome in self.outcomes.values() if outcome != "succeeded")
+        head = f"{duration(int(elapsed))}  {'finished' if waiting else 'launched'} {done}/"
+        head += f"{self.total}" + (f" ({not_ok} not succeeded)" if not_ok else "")
+        head += f"  {done * 60 / elapsed:.1f}/min" if elapsed >= 1 else "  -/min"
+        parts = [head]
+        if waiting:
+            counts = dict.fromkeys(_STATES, 0)
+            for state in self.states.values():
+                counts[state] = counts.get(state, 0) + 1
+            parts.append(f"launched {self.launched}")
+            parts.append(", ".join(f"{state} {n}" for state, n in counts.items()))
+        failures = f"retries {self.retries}, failed launches {self.failed_launches}"
+        parts.append(failures + (f", relaunched {self.relaunches}" if self.relaunches else ""))
+        return " | ".join(parts)
+
+
+class PlainLines:
+    """Progress as lines: each launch, failed launch, relaunch and finished run."""
+
+    def __init__(self, ui: Output, total: int) -> None:
+        self.ui = ui
+        self.tally = Tally(total)
+
+    def on_event(self, event: Event) -> None:
+        self.tally.add(event)
+        self.ui.batch_event(event)
+
+    async def refresh(self) -> None:
+        """Nothing to redraw."""
+
+    def close(self) -> None:
+        """Nothing to finish."""
+
+
+class LiveLine:
+    """Progress on one terminal line, rewritten in place at most every ``REFRESH`` seconds."""
+
+    def __init__(self, stream: TextIO, total: int, *, waiting: bool, clock: Clock = time.monotonic):
+        self.stream = stream
+        self.tally = Tally(total)
+        self.waiting = waiting
+        self._clock = clock
+        self._started = clock()
+        self._drawn_at = -math.inf
+        self._dirty = True
+        self._open = False
+
+    def draw(self) -> None:
+        """Rewrite the line now: ``\\r``, the text (cut to the terminal's width), clear to end."""
+        now = self._clock()
+        width = shutil.get_terminal_size().columns
+        text = self.tally.line(now - self._started, waiting=self.waiting)[: max(width - 1, 20)]
+        self.stream.write(f"\r{text}\x1b[K")
+        self.stream.flush()
+        self._drawn_at, self._dirty, self._open = now, False, True
+
+    def on_event(self, event: Event) -> None:
+        self.tally.add(event)
+        self._dirty = True
+        if self._clock() - self._drawn_at >= REFRESH:
+            self.draw()
+
+    async def refresh(self) -> None:
+        """Redraw when an event waits to be shown, and every second for the elapsed time."""
+        while True:
+            if self._dirty or self._clock() - self._drawn_at >= 1:
+                self.draw()
+            await anyio.sleep(REFRESH)
+
+    def close(self) -> None:
+        """Draw the last state and end the line (once)."""
+        if self._open:
+            self.draw()
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
+    """``run-many``: launch (and with ``--wait``, follow) every spec, then the summary."""
+    _check_options(args)
+    specs = load_specs(args.specs)
+    live = ui.out.isatty() and not ui.json_mode
+    progress: PlainLines | LiveLine = (
+        LiveLine(ui.out, len(specs), waiting=args.wait) if live else PlainLines(ui, len(specs))
+    )
+    refused: list[AuthenticationError] = []  # a 401 before anything started: stop, exit code 3
+
+    def on_event(event: Event) -> None:
+        if refused:
+            return
+        if (
+            isinstance(event, LaunchFailed)
+            and isinstance(event.error, AuthenticationError)
+            and progress.tally.launched == 0  # the token is wrong: every launch would fail
+        ):
+            refused.append(event.error)
+            scope.cancel()
+            return
+        if isinstance(event, BatchCancelled):
+            progress.close()
+            ui.cancelled(event)
+            return
+        progress.on_event(event)
+
+    fanout = client.computations
+    outcomes: list[LaunchOutcome] | list[RunOutcome] = []
+    try:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(progress.refresh)
+                if not args.wait:
+                    outcomes = await fanout.run_many(
+                        specs,
+                        concurrency=args.concurrency,
+                        launch_interval=args.launch_interval,
+                        on_event=on_event,
+                    )
+                else:
+                    outcomes = await fanout.run_and_wait_many(
+                        specs,
+                        concurrency=args.concurrency,
+                        launch_interval=args.launch_interval,
+                        timeout=args.timeout,
+                        relaunch_failed_starts=args.relaunch_failed_starts or 0,
+                        strategy=cast("Strategy", args.strategy or "auto"),
+                        max_requests_per_second=(
+                            args.max_requests_per_second or DEFAULT_MAX_REQUESTS_PER_SECOND
+                        ),
+                        on_event=on_event,
+                    )
+                tg.cancel_scope.cancel()
+    finally:
+        progress.close()
+    if refused:
+        raise refused[0]
+    ui.batch(outcomes)
+    ok = all(
+        o.succeeded and o.error is None if isinstance(o, RunOutcome) else o.ok for o in outcomes
+    )
+    return Exit.OK if ok else Exit.NOT_SUCCEEDED
