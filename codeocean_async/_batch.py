@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from ._converter import from_json, to_json
 from ._errors import CodeOceanError
@@ -79,9 +80,12 @@ class _Pacer:
             return
         now = anyio.current_time()
         slot = max(now, self._next)
-        self._next = slot + self._interval
+        self._next = slot + self._interval  # reserved now, so two launches never share a slot
         if slot > now:
             await anyio.sleep(slot - now)
+        started = anyio.current_time()
+        if started > slot:  # woke late: the next launch keeps a whole interval after this one
+            self._next = max(self._next, started + self._interval)
 
 
 class Launcher:
@@ -149,6 +153,9 @@ class Launcher:
 
         async def worker() -> None:
             for index in indices:
+                # A transport that answers without suspending (in process) must not keep the
+                # caller's deadline or cancellation from being seen.
+                await anyio.lowlevel.checkpoint()
                 if self.stopped:
                     return
                 await self._pacer.turn()

@@ -26,6 +26,7 @@ __all__ = [
     "CompletionStream",
     "OnUpdate",
     "StateFollower",
+    "check_timeout",
     "wait_for_all",
     "wait_until_finished",
 ]
@@ -39,12 +40,18 @@ Fetch = Callable[[str], Awaitable[Computation]]
 _rng = random.Random()
 
 
-def _deadline(timeout: float | None) -> float:
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` if it is ``None`` or a number of seconds >= 0; else ``ValueError``."""
     if timeout is None:
-        return math.inf
+        return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError(f"timeout must be a number of seconds >= 0 or None, not {timeout!r}")
-    return anyio.current_time() + timeout
+    return timeout
+
+
+def _deadline(timeout: float | None) -> float:
+    timeout = check_timeout(timeout)
+    return math.inf if timeout is None else anyio.current_time() + timeout
 
 
 class StateFollower:

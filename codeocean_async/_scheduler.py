@@ -36,6 +36,7 @@ logger = logging.getLogger("codeocean_async")
 #: ``LIST_THRESHOLD`` waited runs share a capsule whose identity is known.
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
+_MISSES_BEFORE_GET = 2
 _MAX_IN_FLIGHT = 32
 _rng = random.Random()
 
@@ -60,6 +61,7 @@ class _Watch:
     due: float = 0.0
     group: _Group | None = None
     done: bool = False
+    missed: int = 0  # consecutive listings of its capsule that did not show it
 
 
 @attrs.define(eq=False)
@@ -92,12 +94,12 @@ class WaitScheduler:
         self._list_for = list_for
         self._poll = poll
         self._rate = rate
-        self._tokens = max(1.0, rate or 1.0)
-        self._refilled = -math.inf
+        self._next_request = -math.inf  # requests are spaced evenly: 1 / rate apart
         self._strategy = strategy
         self._on_event = on_event
         self._watches: dict[str, _Watch] = {}
         self._groups: dict[Parent, _Group] = {}
+        self._no_list: set[Parent] = set()  # capsules whose listing failed: polled run by run
         self._by_parent: dict[Parent, int] = {}
         self._heap: list[tuple[float, int, _Watch | _Group]] = []
         self._deadlines: list[tuple[float, int, _Watch]] = []
@@ -140,7 +142,7 @@ class WaitScheduler:
         if deadline != math.inf:
             heapq.heappush(self._deadlines, (deadline, next(self._seq), watch))
         watch.due = now if known is None else now + self._poll.interval(0, _rng)
-        if parent is not None and self._strategy != "per_run":
+        if parent is not None and self._strategy != "per_run" and parent not in self._no_list:
             self._by_parent[parent] = self._by_parent.get(parent, 0) + 1
             threshold = 1 if self._strategy == "list" else LIST_THRESHOLD
             if parent in self._groups or self._by_parent[parent] >= threshold:
@@ -207,7 +209,8 @@ class WaitScheduler:
                 watch.group = group
                 group.members[watch.id] = watch
         group.polls = 0  # a new member may be a short run: look soon
-        due = now + self._poll.interval(0, _rng)
+        unseen = any(w.last is None for w in group.members.values())
+        due = now if unseen else now + self._poll.interval(0, _rng)  # an ID alone: look now
         # Reschedule when no future poll is planned (a new group, or one whose members had all
         # ended, its heap entry gone) or when this one is sooner.
         if group.due <= now or due < group.due:
@@ -221,16 +224,14 @@ class WaitScheduler:
             self._changed = anyio.Event()
 
     async def _take_token(self) -> None:
+        """Wait for this request's turn: at most ``rate`` a second, evenly, with no burst."""
         if self._rate is None:
             return
         now = anyio.current_time()
-        self._tokens = min(max(1.0, self._rate), self._tokens + (now - self._refilled) * self._rate)
-        self._refilled = now
-        if self._tokens < 1:
-            await anyio.sleep((1 - self._tokens) / self._rate)
-            self._tokens = 1.0
-            self._refilled = anyio.current_time()
-        self._tokens -= 1
+        slot = max(now, self._next_request)
+        self._next_request = slot + 1 / self._rate
+        if slot > now:
+            await anyio.sleep(slot - now)
 
     async def _tick(self, now: float) -> None:
         """Send the requests that are due (about one second's worth at the rate cap)."""
@@ -291,9 +292,12 @@ class WaitScheduler:
         for watch in list(group.members.values()):
             found = by_id.get(watch.id)
             if found is not None:
+                watch.missed = 0
                 self._observe(watch, found)
-            else:  # not in the list (deleted?): ask for it directly
-                self._leave_group(watch)
+            else:  # a listing may lag a launch; missing twice (deleted?): ask for it directly
+                watch.missed += 1
+                if watch.missed >= _MISSES_BEFORE_GET:
+                    self._leave_group(watch)
         if group.members:
             group.polls += 1
             group.due = anyio.current_time() + self._poll.interval(group.polls, _rng)
@@ -309,7 +313,7 @@ class WaitScheduler:
     def _disband(self, group: _Group) -> None:
         for watch in list(group.members.values()):
             self._leave_group(watch)
-        self._strategy = "per_run" if self._strategy == "auto" else self._strategy
+        self._no_list.add(group.parent)
         del self._groups[group.parent]
 
     # --- what was seen ------------------------------------------------------------------------

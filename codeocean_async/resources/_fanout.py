@@ -10,7 +10,7 @@ import anyio
 from .._batch import Launcher, OnEvent, Spec, check_concurrency, launch_and_wait, to_run_params
 from .._config import PollPolicy
 from .._launch import OnUncertain, Parent
-from .._polling import CompletionStream, wait_for_all
+from .._polling import CompletionStream, check_timeout, wait_for_all
 from .._scheduler import Strategy, WaitScheduler
 from ..models import Computation
 from ..models.batch import LaunchOutcome, RunOutcome
@@ -120,6 +120,7 @@ class FanOut(Resource):
         At the deadline ``WaitTimeoutError`` is raised; its ``computations`` hold the last state
         seen of every input. ``on_event`` gets ``StateChanged`` and ``Finished`` events.
         """
+        check_timeout(timeout)
         if capsule_id is not None and pipeline_id is not None:
             raise ValueError("give capsule_id or pipeline_id, not both")
         given: Parent | None = None
@@ -191,6 +192,7 @@ class FanOut(Resource):
         kept in ``attempts``. Nothing raises for a run: each outcome says what happened.
         """
         check_concurrency(concurrency, launch_interval)
+        check_timeout(timeout)
         if isinstance(relaunch_failed_starts, bool) or not relaunch_failed_starts >= 0:
             raise ValueError("relaunch_failed_starts must be a whole number >= 0")
         if not relaunch_backoff >= 0:
