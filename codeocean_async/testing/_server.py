@@ -13,6 +13,24 @@ __all__ = ["serve_in_thread"]
 _START_TIMEOUT = 10.0
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for uvicorn to serve on.
+
+    It is made with ``proto=IPPROTO_TCP``: asyncio sets ``TCP_NODELAY`` only on connections of
+    sockets it knows are TCP, and without it each answer's head and body wait on the client's
+    delayed ACK (about 40 ms a request).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 @contextmanager
 def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``app`` (an ASGI app, usually a FakeCodeOcean) and yield its base URL.
@@ -27,14 +45,8 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iter
             "serve_in_thread needs uvicorn: pip install 'codeocean-async[testing]'"
         ) from exc
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
+    sock = listening_socket(host, port)
+    family = sock.family
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,

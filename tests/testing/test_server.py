@@ -140,3 +140,17 @@ def test_plugin_fixtures(pytester):
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_the_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:
+    import socket
+
+    from codeocean_async.testing._server import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    try:
+        # asyncio sets TCP_NODELAY on accepted connections only when the socket says TCP.
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.type == socket.SOCK_STREAM
+    finally:
+        sock.close()
