@@ -1,4 +1,4 @@
-"""Per-request cost: capsules.get in sequence vs raw httpx, raw aiohttp and the official SDK."""
+"""Per-request cost: capsules.get in sequence vs raw httpx (per transport), aiohttp, official."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import aiohttp
 import httpx
+import httpx_aiohttp
 
 from ._harness import Options, Server, Span, round_robin
 from ._peers import Engine, headers, official, run_async, sdk
@@ -34,9 +35,11 @@ async def _sdk(server: Server, engine: Engine, n: int) -> dict[str, float]:
     return _figures(span, n)
 
 
-async def _raw_httpx(server: Server, n: int) -> dict[str, float]:
+async def _raw_httpx(server: Server, n: int, on_aiohttp: bool = False) -> dict[str, float]:
+    """Raw httpx GET + .json(): on httpx's own pool, or on the aiohttp transport."""
     url = f"{server.url}/api/v1/capsules/{server.capsule_id}"
-    async with httpx.AsyncClient(headers=headers(server.token)) as client:
+    transport = httpx_aiohttp.AiohttpTransport() if on_aiohttp else None
+    async with httpx.AsyncClient(headers=headers(server.token), transport=transport) as client:
         for _ in range(WARMUP):
             (await client.get(url)).raise_for_status()
         with Span(server) as span:
@@ -80,6 +83,7 @@ def run(options: Options) -> Table:
     with Server(NAME, cpu=options.server_cpu) as server:
         variants: list[tuple[str, Callable[[], dict[str, float]]]] = [
             ("codeocean_async (aiohttp engine)", lambda: run_async(_sdk, server, "aiohttp", n)),
+            ("raw httpx on the aiohttp transport", lambda: run_async(_raw_httpx, server, n, True)),
             ("raw aiohttp", lambda: run_async(_raw_aiohttp, server, n)),
             ("codeocean_async (httpx engine)", lambda: run_async(_sdk, server, "httpx", n)),
             ("raw httpx", lambda: run_async(_raw_httpx, server, n)),
@@ -109,9 +113,15 @@ def run(options: Options) -> Table:
         cpu["codeocean_async (httpx engine)"],
     )
     off = cpu["official codeocean SDK (requests)"]
+    # The issue's target: "at most 1.15x raw httpx on the same transport". Raw aiohttp (no httpx
+    # at all) is shown for scale, with no target.
     table.targets = [
         Target("raw httpx (httpx engine)", ours_httpx / cpu["raw httpx"], 1.15),
-        Target("raw aiohttp (aiohttp engine)", ours_aio / cpu["raw aiohttp"], 1.15),
+        Target(
+            "raw httpx on the same transport (aiohttp engine)",
+            ours_aio / cpu["raw httpx on the aiohttp transport"],
+            1.15,
+        ),
         Target("official SDK (aiohttp engine, the default)", ours_aio / off, 0.5),
         Target("official SDK (httpx engine)", ours_httpx / off, 0.5),
     ]

@@ -153,18 +153,20 @@ class AsyncCodeOcean:
         self._launches = LaunchLedger()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._owns_http_client = http_client is None
+        own_transport: httpx.AsyncBaseTransport | None = None
         if http_client is None:
+            own_transport = transport or AutoTransport(
+                engine=engine, verify=verify, limits=DEFAULT_LIMITS
+            )
             http_client = httpx.AsyncClient(
-                transport=transport
-                or AutoTransport(engine=engine, verify=verify, limits=DEFAULT_LIMITS),
-                timeout=self.timeout,
-                follow_redirects=False,
+                transport=own_transport, timeout=self.timeout, follow_redirects=False
             )
         self._http_client = http_client
         credentials = base64.b64encode(f"{token}:".encode()).decode("ascii")
         headers = {
             "authorization": f"Basic {credentials}",
             "accept": "application/json",
+            "accept-encoding": "gzip, deflate",
             "user-agent": USER_AGENT,
             "min-server-version": MIN_SERVER_VERSION,
         }
@@ -176,6 +178,7 @@ class AsyncCodeOcean:
             headers=headers,
             timeout=self.timeout,
             retry=retry or RetryPolicy(),
+            transport=own_transport,
         )
         self._bind_resources()
 

@@ -9,6 +9,7 @@ request models are strict (unknown keys refused) and omit unset fields when unst
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import types
 import typing
@@ -247,19 +248,21 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
 
 
 # Structuring runs on the fast converter; only a failure is re-run on the detailed one, to name
-# the field paths in the error.
-_fast = make_converter()
-_detailed = make_converter(detailed_validation=True)
+# the field paths in the error. Both are built on first use (their hooks are generated code that
+# importing the package need not pay for).
+@functools.cache
+def _converter(*, detailed: bool) -> cattrs.Converter:
+    return make_converter(detailed_validation=detailed)
 
 
 def structure(data: Any, cls: type[T]) -> T:
     """Build ``cls`` from JSON-shaped ``data``; raises ``ValueError`` naming each bad field path."""
     try:
-        return _fast.structure(data, cls)
+        return _converter(detailed=False).structure(data, cls)
     except Exception:
         pass
     try:
-        return _detailed.structure(data, cls)
+        return _converter(detailed=True).structure(data, cls)
     except Exception as exc:
         errors = _error_paths(exc)
         args = typing.get_args(cls)
@@ -281,7 +284,7 @@ def _error_paths(exc: BaseException) -> tuple[str, ...]:
 
 def unstructure(obj: Any) -> Any:
     """The JSON-shaped form of a model (unset request fields left out)."""
-    return _fast.unstructure(obj)
+    return _converter(detailed=False).unstructure(obj)
 
 
 def to_json(obj: Any) -> str:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
-import anyio
 import httpx
 import stamina
 
@@ -57,11 +56,17 @@ class HTTPPipeline:
         headers: Mapping[str, str],
         timeout: httpx.Timeout,
         retry: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._client = client
+        #: The transport of an httpx client this SDK created: requests go to it directly,
+        #: skipping the client layer (cookies, hooks, redirects) that nothing here uses. A
+        #: caller's client is always used through ``send()``, so its hooks and auth apply.
+        self._transport = transport
         self._base_url = base_url
         self._headers = dict(headers)
         self.timeout = timeout
+        self._timeout_extension = timeout.as_dict()
         self.retry = retry
         self.closed = False
         self.launch_gate = LaunchGate()
@@ -80,6 +85,7 @@ class HTTPPipeline:
             headers=self._headers,
             timeout=timeout,
             retry=retry,
+            transport=self._transport,
         )
         copy.launch_gate = self.launch_gate
         copy.closed = self.closed
@@ -168,11 +174,22 @@ class HTTPPipeline:
     ) -> httpx.Request:
         if self.closed:
             raise ClientClosedError("this AsyncCodeOcean client is closed; create a new one")
+        if self._client.is_closed:  # a caller's client, or a with_options copy's original
+            raise ClientClosedError("the httpx client of this AsyncCodeOcean is closed")
         headers = self._headers
         content = None
         if body is not None:
             content = json.dumps(unstructure(body), separators=(",", ":")).encode()
             headers = {**headers, **_JSON_HEADERS}
+        if self._transport is not None:
+            return httpx.Request(
+                method,
+                self._base_url + path,
+                params=params,
+                content=content,
+                headers=headers,
+                extensions={"timeout": self._timeout_extension},
+            )
         return self._client.build_request(
             method,
             self._base_url + path,
@@ -187,11 +204,18 @@ class HTTPPipeline:
     ) -> httpx.Response:
         policy = self.retry
         gate = self.launch_gate if launch else None
-        if policy.attempts == 1:
-            if gate is not None:
-                await gate.wait()
+        if gate is not None:
+            await gate.wait()
+        started = time.monotonic()
+        # The first attempt goes out directly: most requests succeed, and setting up the retry
+        # machinery costs more than the request's own bookkeeping. Only a failure enters stamina,
+        # which replays it as attempt 1 and decides (and waits) from there.
+        try:
             return await self._send_once(request, 1)
-        started = anyio.current_time()
+        except (APIConnectionError, APIStatusError) as exc:
+            if policy.attempts == 1:
+                raise
+            first_failure: BaseException | None = exc
         attempt_number = 1
 
         def backoff_hook(exc: Exception) -> bool | float:
@@ -202,7 +226,7 @@ class HTTPPipeline:
             )
             if delay is None:
                 return False
-            if anyio.current_time() - started + delay > policy.timeout:
+            if time.monotonic() - started + delay > policy.timeout:
                 return False  # the retry would end past the budget: give up now
             logger.warning(
                 "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
@@ -224,6 +248,9 @@ class HTTPPipeline:
         ):
             with attempt:
                 attempt_number = attempt.num
+                if first_failure is not None:
+                    failure, first_failure = first_failure, None
+                    raise failure
                 if gate is not None:
                     await gate.wait()
                 return await self._send_once(request, attempt.num)
@@ -233,16 +260,24 @@ class HTTPPipeline:
         trace = WireTrace()
         request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
         token = current_trace.set(trace)
-        started = anyio.current_time()
+        started = time.monotonic()
         try:
-            response = await self._client.send(request)
+            if self._transport is not None:
+                response = await self._transport.handle_async_request(request)
+                response.request = request
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            else:
+                response = await self._client.send(request)
         except httpx.TransportError as exc:
             maybe_sent = trace.maybe_sent(exc)
             logger.info(
                 "%s %s failed after %.3f s (attempt %d, %s): %s",
                 request.method,
                 request.url.path,
-                anyio.current_time() - started,
+                time.monotonic() - started,
                 attempt,
                 "may have reached the server" if maybe_sent else "never sent",
                 type(exc).__name__,
@@ -267,7 +302,7 @@ class HTTPPipeline:
                 request.method,
                 request.url.path,
                 response.status_code,
-                anyio.current_time() - started,
+                time.monotonic() - started,
                 attempt,
             )
         date = response.headers.get("date")

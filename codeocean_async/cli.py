@@ -300,6 +300,20 @@ def main(argv: list[str] | None = None) -> int:
 
             return demo(sys.stdout)
         return anyio.run(_main, args, sys.stdout, sys.stderr, backend="asyncio")
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not _is_interrupt(exc):
+            raise
         sys.stderr.write(f"{PROG}: interrupted\n")
         return Exit.INTERRUPTED
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, possibly wrapped by a task group with the cancellations it caused."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    leaves = getattr(exc, "exceptions", None)  # an exception group (builtin or backported)
+    if not isinstance(leaves, tuple) or not leaves:
+        return False
+    return any(_is_interrupt(e) for e in leaves) and all(
+        _is_interrupt(e) or isinstance(e, anyio.get_cancelled_exc_class()) for e in leaves
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import os
@@ -579,3 +580,20 @@ def test_demo_command_runs_the_demo_without_a_client_from_the_environment(
     monkeypatch.setattr(demo_module, "main", fake_demo)
     assert cli.main(["demo"]) == 0
     assert len(calls) == 1
+
+
+def test_ctrl_c_wrapped_in_a_task_group_is_still_an_interrupt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if sys.version_info < (3, 11):
+        pytest.skip("BaseExceptionGroup is builtin from 3.11")
+    group = vars(builtins)["BaseExceptionGroup"]  # (mypy checks as 3.10, which lacks it)
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise group("batch", [KeyboardInterrupt()])
+
+    monkeypatch.setenv("CODEOCEAN_DOMAIN", "acme.codeocean.com")
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", "cop_x")
+    monkeypatch.setattr(cli.anyio, "run", interrupted)
+    assert cli.main(["capsule", "get", "c"]) == 130
+    assert capsys.readouterr().err.endswith("interrupted\n")

@@ -605,7 +605,7 @@ def test_ctrl_c_is_exit_130_naming_the_runs_that_keep_running(tmp_path):
                 break
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     match = re.search(r"codeocean-async: cancelled: (\d+) computations started and keep", err)
     assert match, err
     started = int(match[1])

@@ -224,8 +224,11 @@ def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
 
 
 def expected_loggers(engine: Engine) -> set[str]:
-    """The loggers that must have recorded something: httpcore logs only under httpx."""
-    return {"codeocean_async", "httpx", "httpcore"} if engine == "httpx" else {"codeocean_async"}
+    """The loggers that must have recorded something: httpcore logs only under httpx.
+
+    (httpx's own client layer is skipped when the SDK owns the client, so ``httpx`` is silent.)
+    """
+    return {"codeocean_async", "httpcore"} if engine == "httpx" else {"codeocean_async"}
 
 
 @pytest.mark.anyio
@@ -275,7 +278,7 @@ async def test_no_log_record_or_error_shows_the_token_on_a_connection_error(
             await c.capsules.get("cap-1")
         with pytest.raises(co.CodeOceanError) as run_info:
             await c.computations.run(capsule_id="cap-1")
-    assert expected_loggers(engine) - {"httpx"} <= logger_roots(caplog)
+    assert expected_loggers(engine) <= logger_roots(caplog)
     assert_no_secret(log_texts(caplog) + texts_of(info.value) + texts_of(run_info.value))
 
 
