@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import decoding, fanout, import_time, launch_wait, memory, per_request
+from . import decoding, fanout, import_time, launch_wait, memory, per_request, wait_strategies
 from ._harness import ROOT, Options, pin_client
 from ._report import Table, machine, render_machine
 
@@ -19,6 +19,7 @@ SCENARIOS: dict[str, Callable[[Options], Table]] = {
     "decoding": decoding.run,
     "fanout": fanout.run,
     "launch_wait": launch_wait.run,
+    "wait_strategies": wait_strategies.run,
     "memory": memory.run,
     "import_time": import_time.run,
 }
