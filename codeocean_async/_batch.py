@@ -19,6 +19,7 @@ import anyio.lowlevel
 from ._converter import from_json, to_json
 from ._errors import CodeOceanError
 from ._launch import OnUncertain, launch, parent_of
+from ._pacing import Pacer
 from .models import Computation, Outcome, RunParams
 from .models.batch import (
     BatchCancelled,
@@ -68,26 +69,6 @@ def check_concurrency(concurrency: int, launch_interval: float | None) -> None:
         raise ValueError(f"launch_interval must be seconds >= 0 or None, not {launch_interval!r}")
 
 
-class _Pacer:
-    """At most one launch starts per ``interval`` seconds."""
-
-    def __init__(self, interval: float | None) -> None:
-        self._interval = interval or 0.0
-        self._next = -float("inf")
-
-    async def turn(self) -> None:
-        if not self._interval:
-            return
-        now = anyio.current_time()
-        slot = max(now, self._next)
-        self._next = slot + self._interval  # reserved now, so two launches never share a slot
-        if slot > now:
-            await anyio.sleep(slot - now)
-        started = anyio.current_time()
-        if started > slot:  # woke late: the next launch keeps a whole interval after this one
-            self._next = max(self._next, started + self._interval)
-
-
 class Launcher:
     """Launches specs with bounded concurrency and pacing, recording what became of each."""
 
@@ -105,7 +86,7 @@ class Launcher:
         self._client = client
         self.specs = specs
         self._concurrency = concurrency
-        self._pacer = _Pacer(launch_interval)
+        self._pacer = Pacer(launch_interval)
         self._fail_fast = fail_fast
         self._on_event = on_event
         self._on_uncertain = on_uncertain

@@ -24,6 +24,7 @@ from ._config import PollPolicy
 from ._errors import CodeOceanError, WaitTimeoutError
 from ._ids import check_id
 from ._launch import Parent
+from ._pacing import Pacer
 from .models import Computation
 from .models.batch import Event, Finished, StateChanged
 
@@ -94,7 +95,8 @@ class WaitScheduler:
         self._list_for = list_for
         self._poll = poll
         self._rate = rate
-        self._next_request = -math.inf  # requests are spaced evenly: 1 / rate apart
+        # At most `rate` requests a second, evenly spaced: no burst on top of the rate.
+        self._pacer = Pacer(None if rate is None else 1 / rate)
         self._strategy = strategy
         self._on_event = on_event
         self._watches: dict[str, _Watch] = {}
@@ -223,16 +225,6 @@ class WaitScheduler:
         if self._changed.is_set():
             self._changed = anyio.Event()
 
-    async def _take_token(self) -> None:
-        """Wait for this request's turn: at most ``rate`` a second, evenly, with no burst."""
-        if self._rate is None:
-            return
-        now = anyio.current_time()
-        slot = max(now, self._next_request)
-        self._next_request = slot + 1 / self._rate
-        if slot > now:
-            await anyio.sleep(slot - now)
-
     async def _tick(self, now: float) -> None:
         """Send the requests that are due (about one second's worth at the rate cap)."""
         budget = max(1, int(self._rate)) if self._rate else len(self._heap)
@@ -244,7 +236,7 @@ class WaitScheduler:
         limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
         async with anyio.create_task_group() as tg:
             for item in batch:
-                await self._take_token()
+                await self._pacer.turn()
                 await limiter.acquire()
                 tg.start_soon(self._poll_one, item, limiter)
 
