@@ -240,21 +240,21 @@ async def launch_and_wait(
         tg.start_soon(launches)
         while outstanding or scheduler.pending:
             for done in await scheduler.next_done():
-                index = done.indices[0]
                 computation = done.computation
-                if (
-                    done.error is None
-                    and computation is not None
-                    and computation.outcome is Outcome.FAILED_START
-                    and relaunches.get(index, 0) < relaunch_failed_starts
-                ):
-                    relaunches[index] = relaunches.get(index, 0) + 1
-                    outstanding += 1
-                    tg.start_soon(relaunch, index, computation)
-                    continue
-                finals[index] = computation
-                if done.error is not None:
-                    errors[index] = done.error
+                for index in done.indices:
+                    if (
+                        done.error is None
+                        and computation is not None
+                        and computation.outcome is Outcome.FAILED_START
+                        and relaunches.get(index, 0) < relaunch_failed_starts
+                    ):
+                        relaunches[index] = relaunches.get(index, 0) + 1
+                        outstanding += 1
+                        tg.start_soon(relaunch, index, computation)
+                        continue
+                    finals[index] = computation
+                    if done.error is not None:
+                        errors[index] = done.error
     return finals, errors
 
 

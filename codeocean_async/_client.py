@@ -15,7 +15,7 @@ import httpx
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy, RetryPolicy
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
-from ._launch import LaunchLedger, OnUncertain
+from ._launch import LaunchLedger, OnUncertain, check_on_uncertain
 from ._transport import AutoTransport, Engine
 from ._version import __version__
 from .resources import Capsules, Computations, Pipelines
@@ -145,10 +145,7 @@ class AsyncCodeOcean:
         self.domain = self._base_url[: -len("/api/v1/")]
         self.agent_id = agent_id
         self.poll = poll or PollPolicy()
-        if on_uncertain not in ("raise", "reconcile"):
-            raise ConfigurationError(
-                f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}"
-            )
+        check_on_uncertain(on_uncertain, ConfigurationError)
         self.on_uncertain: OnUncertain = on_uncertain
         self._launches = LaunchLedger()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -213,10 +210,7 @@ class AsyncCodeOcean:
             copy.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         copy.poll = poll or self.poll
         if on_uncertain is not None:
-            if on_uncertain not in ("raise", "reconcile"):
-                raise ConfigurationError(
-                    f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}"
-                )
+            check_on_uncertain(on_uncertain, ConfigurationError)
             copy.on_uncertain = on_uncertain
         copy._owns_http_client = False
         copy._http = self._http.copy(timeout=copy.timeout, retry=retry or self._http.retry)
@@ -245,7 +239,7 @@ class AsyncCodeOcean:
         """Close the client (and the httpx client, if this one created it). Safe to call twice."""
         if self._http.closed:
             return
-        self._http.closed = True
+        self._http.close()
         if self._owns_http_client:
             await self._http_client.aclose()
 

@@ -90,7 +90,8 @@ class RetryPolicy:
     """
 
     attempts: int = 5
-    timeout: float = attrs.field(default=60.0, validator=_non_negative)
+    # Long enough for a Retry-After up to retry_after_max to be waited out.
+    timeout: float = attrs.field(default=300.0, validator=_non_negative)
     wait_initial: float = attrs.field(default=0.5, validator=_non_negative)
     wait_max: float = attrs.field(default=10.0, validator=_non_negative)
     retry_after_max: float = attrs.field(default=120.0, validator=_non_negative)

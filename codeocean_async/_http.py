@@ -68,7 +68,8 @@ class HTTPPipeline:
         self.timeout = timeout
         self._timeout_extension = timeout.as_dict()
         self.retry = retry
-        self.closed = False
+        self._closed = False
+        self._original: HTTPPipeline | None = None  # set on copies: closing it closes them too
         self.launch_gate = LaunchGate()
         #: The last ``Date`` header the server sent, with the local time it arrived: the server's
         #: clock, to compare a launch time with the ``created`` times the server reports.
@@ -88,8 +89,17 @@ class HTTPPipeline:
             transport=self._transport,
         )
         copy.launch_gate = self.launch_gate
-        copy.closed = self.closed
+        copy._original = self
         return copy
+
+    @property
+    def closed(self) -> bool:
+        """Whether this client, or the one it is a copy of, was closed."""
+        return self._closed or (self._original is not None and self._original.closed)
+
+    def close(self) -> None:
+        """Refuse every further request, here and in every copy made from this one."""
+        self._closed = True
 
     @overload
     async def request(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import anyio
 
 from ._config import RetryPolicy
+from ._converter import to_json
 from ._errors import CodeOceanError, LaunchUncertainError
 from ._http import HTTPPipeline
 from ._retry import OnRetry
@@ -27,6 +29,7 @@ __all__ = [
     "LaunchLedger",
     "OnUncertain",
     "Parent",
+    "check_on_uncertain",
     "launch",
     "parent_of",
     "reconcile",
@@ -43,6 +46,7 @@ OnUncertain = Literal["raise", "reconcile"]
 # ``created`` has whole-second resolution and the server's clock is read to the second.
 _CLOCK_SLACK = 2.0
 _LEDGER_SIZE = 100_000
+_SETTLE_POLL = 0.05
 
 
 class LaunchLedger:
@@ -52,7 +56,30 @@ class LaunchLedger:
 
     def __init__(self) -> None:
         self._claimed: OrderedDict[str, Parent] = OrderedDict()
+        self._in_flight: Counter[str] = Counter()
         self.owner: str | None = None
+
+    @contextmanager
+    def launching(self, params: RunParams) -> Iterator[None]:
+        """Count a run request as on its way while the block runs."""
+        key = to_json(params)
+        self._in_flight[key] += 1
+        try:
+            yield
+        finally:
+            self._in_flight[key] -= 1
+            if not self._in_flight[key]:
+                del self._in_flight[key]
+
+    async def settled(self, params: RunParams) -> None:
+        """Wait until no identical run request of this client is on its way.
+
+        Those requests may be about to receive the computation a reconciliation would find;
+        once they are answered, their computations are claimed and cannot be taken twice.
+        """
+        key = to_json(params)
+        while self._in_flight.get(key):  # noqa: ASYNC110 - counts change without an event
+            await anyio.sleep(_SETTLE_POLL)
 
     def claim(self, computation: Computation, parent: Parent) -> None:
         """Remember ``computation`` as started by this client (it is never reconciled to again)."""
@@ -123,6 +150,9 @@ async def reconcile(
     for look in range(policy.reconcile_attempts):
         if look:
             await anyio.sleep(policy.settle)
+        # An identical request of this client on its way may be about to receive the computation
+        # this look would find: let it be answered (and claim it) first.
+        await ledger.settled(params)
         try:
             listed = await list_computations(target)
         except CodeOceanError as exc:
@@ -153,7 +183,19 @@ async def reconcile(
                 candidates=tuple(found),
             ) from error
     logger.warning("no computation of %s matches the uncertain run request", target)
-    raise error
+    raise LaunchUncertainError(
+        f"the run request may or may not have started a computation; it was not resent, and "
+        f"{policy.reconcile_attempts} looks at the computations of {target} found none that "
+        f"matches it (cause: {error.__cause__})",
+        request=error.request,
+        sent_at=error.sent_at,
+    ) from error.__cause__
+
+
+def check_on_uncertain(value: object, error: type[ValueError]) -> None:
+    """Refuse an ``on_uncertain`` other than ``"raise"`` or ``"reconcile"``."""
+    if value not in ("raise", "reconcile"):
+        raise error(f"on_uncertain must be 'raise' or 'reconcile', not {value!r}")
 
 
 def parent_of(params: RunParams) -> Parent:
@@ -173,12 +215,17 @@ async def launch(
     on_retry: OnRetry | None = None,
 ) -> Computation:
     """``POST /computations`` once; on an uncertain start, raise or reconcile as asked."""
-    if on_uncertain not in ("raise", "reconcile"):
-        raise ValueError(f"on_uncertain must be 'raise' or 'reconcile', not {on_uncertain!r}")
+    check_on_uncertain(on_uncertain, ValueError)
     try:
-        computation = await http.request(
-            "POST", "computations", body=params, cast_to=Computation, launch=True, on_retry=on_retry
-        )
+        with ledger.launching(params):
+            computation = await http.request(
+                "POST",
+                "computations",
+                body=params,
+                cast_to=Computation,
+                launch=True,
+                on_retry=on_retry,
+            )
     except LaunchUncertainError as error:
         if on_uncertain == "raise":
             raise

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from ._config import PollPolicy
-from ._errors import ComputationFailedError, WaitTimeoutError
+from ._errors import CodeOceanError, ComputationFailedError, WaitTimeoutError
 from ._ids import check_id
 from ._scheduler import WaitScheduler
 from .models import Computation, Outcome
@@ -38,6 +38,8 @@ OnUpdate = Callable[[Computation], Awaitable[object] | object]
 Fetch = Callable[[str], Awaitable[Computation]]
 
 _rng = random.Random()
+#: Seconds before a deadline to look a last time, when the schedule's next poll would be late.
+_LAST_LOOK = 1.0
 
 
 def check_timeout(timeout: float | None) -> float | None:
@@ -115,7 +117,11 @@ class StateFollower:
     async def _sleep(self, seconds: float) -> None:
         remaining = self._deadline - anyio.current_time()
         if seconds >= remaining:
-            # The next poll would land past the deadline: wait out the deadline, then give up.
+            if remaining > _LAST_LOOK:
+                # The next poll would land past the deadline: look once more a little before it.
+                await anyio.sleep(remaining - _LAST_LOOK)
+                return
+            # No time for another look: wait out the deadline, then give up.
             await anyio.sleep(max(remaining, 0))
             raise self._timeout_error()
         await anyio.sleep(seconds)
@@ -172,27 +178,31 @@ class CompletionStream:
         self._scheduler = scheduler
         self._last: list[Computation | None] = [None] * count
         self._ready: list[Computation] = []
+        self._errors: list[CodeOceanError] = []
         self._timed_out: list[int] = []
 
     def __aiter__(self) -> CompletionStream:
         return self
 
     async def __anext__(self) -> Computation:
-        while not self._ready:
+        while not self._ready and not self._errors:
             done = await self._scheduler.next_done()
             if not done:
                 if self._timed_out:
                     raise self._timeout_error()
                 raise StopAsyncIteration
+            # Record the whole batch before raising anything, so no outcome in it is lost.
             for item in done:
                 for index in item.indices:
                     self._last[index] = item.computation
                 if isinstance(item.error, WaitTimeoutError):
                     self._timed_out.extend(item.indices)
                 elif item.error is not None:
-                    raise item.error
+                    self._errors.append(item.error)
                 elif item.computation is not None:
                     self._ready.extend(item.computation for _ in item.indices)
+        if self._errors:  # one error a call; the completions stay queued for the next calls
+            raise self._errors.pop(0)
         return self._ready.pop(0)
 
     @property

@@ -38,6 +38,8 @@ logger = logging.getLogger("codeocean_async")
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
 _MISSES_BEFORE_GET = 2
+#: Seconds before a deadline to look a last time, when the schedule's next poll would be late.
+_LAST_LOOK = 1.0
 _MAX_IN_FLIGHT = 32
 _rng = random.Random()
 
@@ -178,7 +180,7 @@ class WaitScheduler:
                 if not self._watches and not self._finished:
                     return []  # closed, or nudged with nothing to follow: the caller decides
                 continue
-            due = self._next_due()
+            due = self._earliest_due()
             wake = min(due, self._deadlines[0][0] if self._deadlines else math.inf)
             if wake > now:
                 await self._sleep(wake - now)
@@ -197,7 +199,7 @@ class WaitScheduler:
             return self._groups.get(item.parent) is item and item.due == due and bool(item.members)
         return not item.done and item.group is None and item.due == due
 
-    def _next_due(self) -> float:
+    def _earliest_due(self) -> float:
         while self._heap and not self._valid(self._heap[0][0], self._heap[0][2]):
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else math.inf
@@ -229,16 +231,22 @@ class WaitScheduler:
         """Send the requests that are due (about one second's worth at the rate cap)."""
         budget = max(1, int(self._rate)) if self._rate else len(self._heap)
         batch: list[_Watch | _Group] = []
-        while self._heap and len(batch) < budget and self._next_due() <= now:
+        while self._heap and len(batch) < budget and self._earliest_due() <= now:
             batch.append(heapq.heappop(self._heap)[2])
         # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
         # whose tokens belong to the task that took them).
         limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
-        async with anyio.create_task_group() as tg:
-            for item in batch:
-                await self._pacer.turn()
-                await limiter.acquire()
-                tg.start_soon(self._poll_one, item, limiter)
+        started = 0
+        try:
+            async with anyio.create_task_group() as tg:
+                for item in batch:
+                    await self._pacer.turn()
+                    await limiter.acquire()
+                    tg.start_soon(self._poll_one, item, limiter)
+                    started += 1
+        finally:  # cancelled before every request started: the others stay scheduled
+            for item in batch[started:]:
+                self._push(item)
 
     async def _poll_one(self, item: _Watch | _Group, limiter: anyio.Semaphore) -> None:
         try:
@@ -249,37 +257,59 @@ class WaitScheduler:
         finally:
             limiter.release()
 
+    def _next_due(self, polls: int, deadline: float) -> float:
+        """When to poll next: the schedule's interval, but a last look just before a deadline."""
+        now = anyio.current_time()
+        due = now + self._poll.interval(polls, _rng)
+        if due < deadline:
+            return due
+        # The next poll would come too late: one last look a little before the deadline (none if
+        # that moment has passed; the deadline then ends the wait).
+        return deadline - _LAST_LOOK if deadline - now > _LAST_LOOK else deadline
+
     async def _poll_watch(self, watch: _Watch) -> None:
         self.requests["get"] += 1
-        with anyio.move_on_after(watch.deadline - anyio.current_time()):
-            try:
-                computation = await self._get(watch.id)
-            except CodeOceanError as exc:
-                self._end(watch, None, exc)
-                return
-            self._observe(watch, computation)
-        if not watch.done:
-            watch.polls += 1
-            watch.due = anyio.current_time() + self._poll.interval(watch.polls, _rng)
-            self._push(watch)
+        try:
+            with anyio.move_on_after(watch.deadline - anyio.current_time()):
+                try:
+                    computation = await self._get(watch.id)
+                except CodeOceanError as exc:
+                    self._end(watch, None, exc)
+                    return
+                self._observe(watch, computation)
+            if not watch.done:
+                watch.polls += 1
+        finally:  # also when the caller's cancellation cut the request short: keep it scheduled
+            if not watch.done and watch.group is None:
+                watch.due = self._next_due(watch.polls, watch.deadline)
+                self._push(watch)
 
     async def _poll_group(self, group: _Group) -> None:
         self.requests["list"] += 1
         deadline = min(w.deadline for w in group.members.values())
         listed: list[Computation] | None = None
-        with anyio.move_on_after(deadline - anyio.current_time()):
-            try:
-                listed = await self._list_for(group.parent)
-            except CodeOceanError as exc:
-                logger.warning(
-                    "listing %s/%s failed (%s): polling its runs one by one", *group.parent, exc
-                )
-                self._disband(group)
-                return
-        if listed is None:
-            group.due = anyio.current_time()
-            self._push(group)
-            return
+        try:
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                try:
+                    listed = await self._list_for(group.parent)
+                except CodeOceanError as exc:
+                    logger.warning(
+                        "listing %s/%s failed (%s): polling its runs one by one",
+                        *group.parent,
+                        exc,
+                    )
+                    self._disband(group)
+                    return
+            if listed is not None:
+                self._apply_listing(group, listed)
+                group.polls += 1
+        finally:  # also when cut short: a group with runs to follow stays scheduled
+            if group.members and self._groups.get(group.parent) is group:
+                deadline = min(w.deadline for w in group.members.values())
+                group.due = self._next_due(group.polls, deadline)
+                self._push(group)
+
+    def _apply_listing(self, group: _Group, listed: list[Computation]) -> None:
         by_id = {c.id: c for c in listed}
         for watch in list(group.members.values()):
             found = by_id.get(watch.id)
@@ -290,10 +320,6 @@ class WaitScheduler:
                 watch.missed += 1
                 if watch.missed >= _MISSES_BEFORE_GET:
                     self._leave_group(watch)
-        if group.members:
-            group.polls += 1
-            group.due = anyio.current_time() + self._poll.interval(group.polls, _rng)
-            self._push(group)
 
     def _leave_group(self, watch: _Watch) -> None:
         if watch.group is not None:

@@ -215,3 +215,25 @@ def test_from_env_domain_override(monkeypatch: pytest.MonkeyPatch) -> None:
     client = co.AsyncCodeOcean.from_env(domain="other.codeocean.com", agent_id="explicit")
     assert client.domain == "https://other.codeocean.com"
     assert client.agent_id == "explicit"
+
+
+@pytest.mark.anyio
+async def test_closing_a_client_closes_its_copies_but_not_the_other_way() -> None:
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json={"id": "c", "name": "n", "created": 1})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http_client:
+        client = co.AsyncCodeOcean(domain="a.b", token=TOKEN, http_client=http_client)
+        copy = client.with_options(retry=co.RetryPolicy.none())
+        second = client.with_options(timeout=5)
+        await second.aclose()  # closing a copy leaves the original (and its other copies) open
+        await copy.capsules.get("c")
+        await client.aclose()
+        assert copy.closed
+        with pytest.raises(co.ClientClosedError):
+            await copy.capsules.get("c")  # the caller's httpx client is still open
+        assert not http_client.is_closed
+    assert len(requests) == 1

@@ -245,3 +245,48 @@ async def test_bad_on_uncertain_values_are_refused() -> None:
     async with client_for(Server()) as client:
         with pytest.raises(ValueError, match="on_uncertain"):
             await client.computations.run(capsule_id="c", on_uncertain="maybe")  # type: ignore[arg-type]
+
+
+class SlowSecondPost(httpx.AsyncBaseTransport):
+    """The server acts on the second POST at once, but its answer takes a second to come back."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        slow = False
+        if request.method == "POST":
+            self.posts += 1
+            slow = self.posts == 2
+        response = await self.inner.handle_async_request(request)
+        if slow:
+            import anyio
+
+            await anyio.sleep(1.0)
+        return response
+
+
+async def test_never_takes_the_computation_an_identical_launch_is_about_to_receive() -> None:
+    from codeocean_async.testing import FakeCodeOcean, Fault
+
+    fake = FakeCodeOcean()
+    capsule = fake.add_capsule(run_durations=(100, 100, 100))["id"]
+    fake.faults.script("POST", "/computations", Fault.server_error(502))  # did not act
+    async with co.AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=fake.token,
+        transport=SlowSecondPost(fake.transport()),
+        allow_insecure_http=True,
+        retry=co.RetryPolicy(settle=0.05),
+    ) as client:
+        outcomes = await client.computations.run_many(
+            [{"capsule_id": capsule}] * 2, concurrency=2, on_uncertain="reconcile"
+        )
+    # One computation was created: exactly one spec has it; the other is honestly uncertain.
+    (created,) = fake.created_computations
+    got = [o.computation.id for o in outcomes if o.computation is not None]
+    assert got == [created]
+    uncertain = [o for o in outcomes if o.uncertain]
+    assert len(uncertain) == 1
+    assert "found none that matches" in str(uncertain[0].error)
