@@ -19,7 +19,6 @@ from typing import Literal
 import anyio
 
 from ._config import RetryPolicy
-from ._converter import to_json
 from ._errors import CodeOceanError, LaunchUncertainError
 from ._http import HTTPPipeline
 from ._retry import OnRetry
@@ -56,20 +55,19 @@ class LaunchLedger:
 
     def __init__(self) -> None:
         self._claimed: OrderedDict[str, Parent] = OrderedDict()
-        self._in_flight: Counter[str] = Counter()
+        self._in_flight: Counter[RunParams] = Counter()  # frozen: hashable by value
         self.owner: str | None = None
 
     @contextmanager
     def launching(self, params: RunParams) -> Iterator[None]:
         """Count a run request as on its way while the block runs."""
-        key = to_json(params)
-        self._in_flight[key] += 1
+        self._in_flight[params] += 1
         try:
             yield
         finally:
-            self._in_flight[key] -= 1
-            if not self._in_flight[key]:
-                del self._in_flight[key]
+            self._in_flight[params] -= 1
+            if not self._in_flight[params]:
+                del self._in_flight[params]
 
     async def settled(self, params: RunParams) -> None:
         """Wait until no identical run request of this client is on its way.
@@ -77,8 +75,7 @@ class LaunchLedger:
         Those requests may be about to receive the computation a reconciliation would find;
         once they are answered, their computations are claimed and cannot be taken twice.
         """
-        key = to_json(params)
-        while self._in_flight.get(key):  # noqa: ASYNC110 - counts change without an event
+        while self._in_flight.get(params):  # noqa: ASYNC110 - counts change without an event
             await anyio.sleep(_SETTLE_POLL)
 
     def claim(self, computation: Computation, parent: Parent) -> None:
