@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 import anyio.lowlevel
 
 from ._converter import from_json, to_json
-from ._errors import CodeOceanError
-from ._launch import OnUncertain, launch, parent_of
+from ._errors import CodeOceanError, LaunchUncertainError
+from ._launch import OnUncertain, parent_of
 from ._pacing import Pacer
 from .models import Computation, Outcome, RunParams
 from .models.batch import (
@@ -57,7 +57,8 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
                 raise TypeError(f"expected a RunParams or a mapping, not {type(spec).__name__}")
             check_run_ids(spec)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"spec {index}: {exc}") from exc
+            error = TypeError if isinstance(exc, TypeError) else ValueError
+            raise error(f"spec {index}: {exc}") from exc
         result.append(spec)
     return result
 
@@ -103,26 +104,19 @@ class Launcher:
 
     async def launch_one(self, index: int) -> Computation | CodeOceanError:
         """Start spec ``index`` once (retries by policy inside); never raises CodeOceanError."""
-        client = self._client
-        spec = self.specs[index]
-        lister = client.pipelines if spec.pipeline_id is not None else client.capsules
 
         def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
             self.emit(LaunchRetried(index=index, reason=str(exc), delay=delay, attempt=attempt))
 
         self.in_flight.add(index)
         try:
-            computation = await launch(
-                client._http,
-                spec,
-                on_uncertain=self._on_uncertain or client.on_uncertain,
-                list_computations=lister.list_computations,
-                ledger=client._launches,
-                on_retry=on_retry,
+            computation = await self._client.computations._launch(
+                self.specs[index], on_uncertain=self._on_uncertain, on_retry=on_retry
             )
         except CodeOceanError as exc:
             self.in_flight.discard(index)
-            self.emit(LaunchFailed(index=index, error=exc, uncertain=_uncertain(exc)))
+            uncertain = isinstance(exc, LaunchUncertainError)
+            self.emit(LaunchFailed(index=index, error=exc, uncertain=uncertain))
             return exc
         self.in_flight.discard(index)
         self.started.setdefault(index, []).append(computation.id)
@@ -183,12 +177,6 @@ class Launcher:
             len(not_sent),
         )
         self.emit(BatchCancelled(started=started, in_flight=in_flight, not_sent=not_sent))
-
-
-def _uncertain(exc: CodeOceanError) -> bool:
-    from ._errors import LaunchUncertainError
-
-    return isinstance(exc, LaunchUncertainError)
 
 
 async def launch_and_wait(
@@ -261,20 +249,35 @@ async def launch_and_wait(
 # --- specs as data -----------------------------------------------------------------------------
 
 
-def read_specs(path: str | os.PathLike[str]) -> list[RunParams]:
-    """Run specs from a JSON lines file (one ``RunParams`` object a line; blank lines skipped).
+def read_specs(
+    source: str | os.PathLike[str] | TextIO, *, name: str | None = None
+) -> list[RunParams]:
+    """Run specs from a JSON lines file or open text stream (one ``RunParams`` a line).
 
-    Raises ``ValueError`` naming the line of the first spec that does not fit.
+    Blank lines are skipped. Every spec is checked as ``run`` would check it; ``ValueError`` (or
+    ``TypeError``) names the line of the first one that does not fit, in ``name`` (default: the
+    path, or the stream's name).
     """
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, encoding="utf-8") as lines:
+            return _read_lines(lines, name or os.fspath(source))
+    return _read_lines(source, name or str(getattr(source, "name", "<stream>")))
+
+
+def _read_lines(lines: Iterable[str], name: str) -> list[RunParams]:
+    from .resources.computations import check_run_ids
+
     specs = []
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                specs.append(from_json(RunParams, line))
-            except ValueError as exc:
-                raise ValueError(f"{os.fspath(path)}, line {number}: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            spec = from_json(RunParams, line)
+            check_run_ids(spec)
+        except (TypeError, ValueError) as exc:
+            error = TypeError if isinstance(exc, TypeError) else ValueError
+            raise error(f"{name}, line {number}: {exc}") from exc
+        specs.append(spec)
     return specs
 
 

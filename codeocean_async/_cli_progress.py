@@ -14,12 +14,10 @@ import anyio
 
 from ._batch import read_specs
 from ._cli_output import Exit, Output, UsageError, duration
-from ._converter import from_json
 from ._errors import AuthenticationError
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
 from .models.batch import BatchCancelled, Event, LaunchOutcome, RunOutcome, StateChanged
 from .resources._fanout import DEFAULT_MAX_REQUESTS_PER_SECOND
-from .resources.computations import check_run_ids
 
 if TYPE_CHECKING:
     from ._client import AsyncCodeOcean
@@ -91,37 +89,15 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be {allowed}, not {value}")
 
 
-def _parse(lines: list[str], name: str) -> list[RunParams]:
-    """``read_specs`` for lines already read (stdin)."""
-    specs = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            specs += [from_json(RunParams, line)] if line.strip() else []
-        except ValueError as exc:
-            raise ValueError(f"{name}, line {number}: {exc}") from exc
-    return specs
-
-
 def load_specs(source: str) -> list[RunParams]:
     """The run specs of a JSON lines file (``-``: stdin); ``UsageError`` names the bad line."""
     name = "<stdin>" if source == "-" else source
     try:
-        lines = list(sys.stdin) if source == "-" else None
-        specs = read_specs(source) if lines is None else _parse(lines, name)
-        for index, spec in enumerate(specs):
-            try:
-                check_run_ids(spec)
-            except (TypeError, ValueError) as exc:
-                if lines is None:
-                    with open(source, encoding="utf-8") as file:
-                        lines = list(file)
-                number = [n for n, line in enumerate(lines, start=1) if line.strip()][index]
-                raise UsageError(f"{name}, line {number}: {exc}") from None
+        return read_specs(sys.stdin if source == "-" else source, name=name)
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    return specs
 
 
 class Tally:

@@ -476,3 +476,18 @@ def test_read_specs_skips_blank_lines_and_names_a_bad_one(tmp_path: Path) -> Non
         path.write_text('{"capsule_id": "c1"}\n\n' + bad + "\n")
         with pytest.raises(ValueError, match="line 3"):
             co.read_specs(path)
+
+
+def test_read_specs_checks_ids_and_reads_streams(tmp_path: Path) -> None:
+    import io
+
+    good = co.to_json(co.RunParams(capsule_id="cap-1"))
+    bad = co.to_json(co.RunParams(capsule_id="a/b"))  # would change a URL path: refused
+    path = tmp_path / "specs.jsonl"
+    path.write_text(f"{good}\n\n{bad}\n")
+    with pytest.raises(ValueError, match=r"specs\.jsonl, line 3: capsule_id"):
+        co.read_specs(path)
+    stream = io.StringIO(f"{good}\n{good}\n")
+    assert co.read_specs(stream, name="<stdin>") == [co.RunParams(capsule_id="cap-1")] * 2
+    with pytest.raises(ValueError, match=r"<stdin>, line 1"):
+        co.read_specs(io.StringIO(f"{bad}\n"), name="<stdin>")

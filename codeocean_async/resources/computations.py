@@ -8,6 +8,7 @@ from .._config import PollPolicy
 from .._ids import check_id
 from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
+from .._retry import OnRetry
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -108,13 +109,25 @@ class Computations(FanOut):
         ):
             raise ValueError("pass either a RunParams or keyword arguments, not both")
         check_run_ids(params)
-        lister = self._client.pipelines if params.pipeline_id else self._client.capsules
+        return await self._launch(params, on_uncertain=on_uncertain)
+
+    async def _launch(
+        self,
+        params: RunParams,
+        *,
+        on_uncertain: OnUncertain | None,
+        on_retry: OnRetry | None = None,
+    ) -> Computation:
+        """Start a checked ``RunParams`` (``run`` and the batches both come through here)."""
+        client = self._client
+        lister = client.pipelines if params.pipeline_id is not None else client.capsules
         return await launch(
             self._http,
             params,
-            on_uncertain=on_uncertain or self._client.on_uncertain,
+            on_uncertain=on_uncertain or client.on_uncertain,
             list_computations=lister.list_computations,
-            ledger=self._client._launches,
+            ledger=client._launches,
+            on_retry=on_retry,
         )
 
     async def delete(self, computation_id: str) -> None:
