@@ -201,6 +201,7 @@ class Computations(FanOut):
                 print(c.state)
 
         Yields the first state seen, then each change, ending with the terminal state. Raises
-        ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does.
+        ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does; ``timeout`` counts
+        from this call, not from the first step of the loop.
         """
         return StateFollower(self.get, computation, timeout=timeout, poll=poll or self._client.poll)
