@@ -17,6 +17,9 @@ MIN_SERVER_VERSION = "4.8.0"
 #: slow to render), 30 s to get a connection from the pool when many requests are in flight.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=30.0)
 
+#: Seconds before a wait's deadline for a last look, when its schedule's next poll would be late.
+LAST_LOOK = 1.0
+
 #: Connection pool limits for the httpx client the SDK creates.
 DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
 
@@ -52,6 +55,18 @@ class PollPolicy:
             raise ValueError("multiplier must be >= 1")
         if not 0 <= self.jitter < 1:
             raise ValueError("jitter must be in [0, 1)")
+
+    def next_poll(
+        self, poll_number: int, *, now: float, deadline: float, rng: random.Random | None = None
+    ) -> float:
+        """When to poll after poll ``poll_number``: ``now`` plus the interval, but when that is
+        past ``deadline``, one last look ``LAST_LOOK`` seconds before it (or ``deadline`` itself
+        when that moment has passed: the wait then ends at its deadline).
+        """
+        due = now + self.interval(poll_number, rng)
+        if due < deadline:
+            return due
+        return deadline - LAST_LOOK if deadline - now > LAST_LOOK else deadline
 
     def interval(self, poll_number: int, rng: random.Random | None = None) -> float:
         """Seconds to sleep after poll number ``poll_number`` (0-based), jittered."""

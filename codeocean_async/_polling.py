@@ -38,8 +38,6 @@ OnUpdate = Callable[[Computation], Awaitable[object] | object]
 Fetch = Callable[[str], Awaitable[Computation]]
 
 _rng = random.Random()
-#: Seconds before a deadline to look a last time, when the schedule's next poll would be late.
-_LAST_LOOK = 1.0
 
 
 def check_timeout(timeout: float | None) -> float | None:
@@ -97,7 +95,7 @@ class StateFollower:
             if self._last is not None:
                 if self._last.finished:
                     raise StopAsyncIteration
-                await self._sleep(self._poll.interval(self._polls, _rng))
+                await self._sleep_until_next_poll()
             current = await self._fetch_before_deadline()
             self._polls += 1
             changed = self._last is None or current.state != self._last.state
@@ -114,17 +112,12 @@ class StateFollower:
             return await self._fetch(self._id)
         raise self._timeout_error()
 
-    async def _sleep(self, seconds: float) -> None:
-        remaining = self._deadline - anyio.current_time()
-        if seconds >= remaining:
-            if remaining > _LAST_LOOK:
-                # The next poll would land past the deadline: look once more a little before it.
-                await anyio.sleep(remaining - _LAST_LOOK)
-                return
-            # No time for another look: wait out the deadline, then give up.
-            await anyio.sleep(max(remaining, 0))
+    async def _sleep_until_next_poll(self) -> None:
+        now = anyio.current_time()
+        at = self._poll.next_poll(self._polls, now=now, deadline=self._deadline, rng=_rng)
+        await anyio.sleep(max(at - now, 0))
+        if at >= self._deadline:  # no look fitted before the deadline: give up
             raise self._timeout_error()
-        await anyio.sleep(seconds)
 
     def _timeout_error(self) -> WaitTimeoutError:
         last = self._last

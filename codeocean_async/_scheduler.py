@@ -38,8 +38,6 @@ logger = logging.getLogger("codeocean_async")
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
 _MISSES_BEFORE_GET = 2
-#: Seconds before a deadline to look a last time, when the schedule's next poll would be late.
-_LAST_LOOK = 1.0
 _MAX_IN_FLIGHT = 32
 _rng = random.Random()
 
@@ -258,14 +256,8 @@ class WaitScheduler:
             limiter.release()
 
     def _next_due(self, polls: int, deadline: float) -> float:
-        """When to poll next: the schedule's interval, but a last look just before a deadline."""
         now = anyio.current_time()
-        due = now + self._poll.interval(polls, _rng)
-        if due < deadline:
-            return due
-        # The next poll would come too late: one last look a little before the deadline (none if
-        # that moment has passed; the deadline then ends the wait).
-        return deadline - _LAST_LOOK if deadline - now > _LAST_LOOK else deadline
+        return self._poll.next_poll(polls, now=now, deadline=deadline, rng=_rng)
 
     async def _poll_watch(self, watch: _Watch) -> None:
         self.requests["get"] += 1
