@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import math
 import os
 import platform
 import ssl
@@ -13,7 +12,14 @@ from typing import Any
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy, RetryPolicy
+from ._config import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    MIN_SERVER_VERSION,
+    PollPolicy,
+    RetryPolicy,
+    check_timeout,
+)
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
 from ._launch import LaunchLedger, OnUncertain, check_on_uncertain
@@ -106,26 +112,6 @@ def _check_token(token: object) -> str:
     return token
 
 
-def _seconds(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(f"{what} must be a number of seconds > 0, never None")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigurationError(f"{what} must be a finite number of seconds > 0, not {value!r}")
-    return float(value)
-
-
-def _check_timeout(timeout: object) -> httpx.Timeout:
-    """``timeout`` (seconds or an ``httpx.Timeout``) as an ``httpx.Timeout`` with every part a
-    finite number of seconds > 0; ``ConfigurationError`` otherwise (never unbounded)."""
-    if isinstance(timeout, httpx.Timeout):
-        for part in ("connect", "read", "write", "pool"):
-            _seconds(getattr(timeout, part), f"timeout.{part}")
-        return timeout
-    if timeout is None:
-        raise ConfigurationError("timeout must be seconds or an httpx.Timeout, never None")
-    return httpx.Timeout(_seconds(timeout, "timeout"))
-
-
 class AsyncCodeOcean:
     """An async client for one Code Ocean deployment.
 
@@ -175,7 +161,7 @@ class AsyncCodeOcean:
         engine: Engine = "auto",
     ) -> None:
         token = _check_token(token)
-        self.timeout = _check_timeout(timeout)
+        self.timeout = check_timeout(timeout)
         if http_client is not None and (
             transport is not None or verify is not True or engine != "auto"
         ):
@@ -250,7 +236,7 @@ class AsyncCodeOcean:
         copy = object.__new__(AsyncCodeOcean)
         copy.__dict__.update(self.__dict__)
         if timeout is not None:
-            copy.timeout = _check_timeout(timeout)
+            copy.timeout = check_timeout(timeout)
         copy.poll = poll or self.poll
         if on_uncertain is not None:
             check_on_uncertain(on_uncertain, ConfigurationError)
