@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ._cli_format import count, duration, iso_utc, one_line, plain, table
+from ._cli_stop import Known, check_hint, stop_summary, uncertain_document
 from ._converter import unstructure
 from ._errors import LaunchUncertainError, WaitTimeoutError
 from .models import (
@@ -23,6 +25,7 @@ from .models import (
     Outcome,
     Relaunched,
     RunOutcome,
+    RunParams,
 )
 
 __all__ = ["Exit", "Output", "UsageError", "batch_label", "duration", "iso_utc", "plain"]
@@ -39,31 +42,11 @@ class Exit(enum.IntEnum):
     API_ERROR = 3
     TIMEOUT = 4
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class UsageError(Exception):
     """Input the command refuses before sending anything (exit code 2)."""
-
-
-def iso_utc(epoch: float) -> str:
-    """``1700000000`` -> ``2023-11-14T22:13:20Z``."""
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def duration(seconds: int) -> str:
-    """Whole seconds as ``H:MM:SS`` (hours are not wrapped into days)."""
-    minutes, secs = divmod(max(int(seconds), 0), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready form of a model (the converter's), computations with their ``outcome``."""
-    if isinstance(value, Computation):
-        return {**unstructure(value), "outcome": value.outcome.value}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return unstructure(value)
 
 
 def batch_label(o: LaunchOutcome | RunOutcome) -> str:
@@ -90,35 +73,21 @@ def _attempts(o: LaunchOutcome | RunOutcome) -> list[str]:
 def _error(o: LaunchOutcome | RunOutcome) -> str | None:
     if isinstance(o, LaunchOutcome) and not o.sent:
         return "not sent"
-    return None if o.error is None else _one_line(str(o.error))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    return [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in (headers, *rows)
-    ]
+    return None if o.error is None else one_line(str(o.error))
 
 
 class Output:
     """Writes one command's results to ``out`` and its diagnostics to ``err``.
 
     In JSON mode ``out`` receives exactly one JSON document; progress lines go to ``err``.
+    ``known`` is what the command started so far, for ``stopped``.
     """
 
     def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool) -> None:
         self.out = out
         self.err = err
         self.json_mode = json_mode
+        self.known = Known()
 
     def _write(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
@@ -130,15 +99,46 @@ class Output:
 
     def document(self, model: Any) -> None:
         """The command's one JSON document (stdout)."""
+        self.known.documented = True
         self._write(self.out, json.dumps(plain(model), indent=2))
+
+    def stopped(self, code: int) -> None:
+        """What a command stopped by a signal leaves behind: one line on stderr naming the
+        computation it started or followed, or the run request that may or may not have
+        started one; with ``--json``, the document of what is known (unless printed already).
+        """
+        line, doc = stop_summary(self.known, PROG)
+        if self.json_mode and doc is not None and not self.known.documented:
+            self.document(doc)
+        word = "interrupted" if code == Exit.INTERRUPTED else "terminated"
+        self.note(word + (f": {line}" if line else ""))
+
+    def uncertain(self, params: RunParams, exc: LaunchUncertainError, *, reconciled: bool) -> None:
+        """A run request that may or may not have started a computation: one line saying what
+        to check (and, unless it was ``reconciled`` already, the flag that finds out); with
+        ``--json``, the uncertain launch's document.
+        """
+        candidates = [c.id for c in exc.candidates]
+        if candidates:
+            what = "may have started one of these computations: " + ", ".join(candidates)
+        else:
+            what = "may or may not have started a computation"
+            what += " (no matching computation found)" if reconciled else ""
+        cause = f" ({one_line(str(exc.__cause__))})" if exc.__cause__ is not None else ""
+        message = f"the run request {what}{cause}; it was not resent: check "
+        message += check_hint(params, PROG) + " before running it again"
+        message += "" if reconciled else ", or pass --on-uncertain reconcile"
+        if self.json_mode:
+            self.document(uncertain_document(params, message, candidates))
+        self.error(message)
 
     def error(self, message: str) -> None:
         """One line on stderr, prefixed with the program name."""
-        self._write(self.err, f"{PROG}: error: {_one_line(message)}")
+        self._write(self.err, f"{PROG}: error: {one_line(message)}")
 
     def note(self, message: str) -> None:
         """One line on stderr, prefixed with the program name (not an error)."""
-        self._write(self.err, f"{PROG}: {_one_line(message)}")
+        self._write(self.err, f"{PROG}: {one_line(message)}")
 
     def event(self, text: str) -> None:
         """``HH:MM:SS  <text>``, at once: on stdout, or on stderr in JSON mode."""
@@ -155,7 +155,7 @@ class Output:
             self.event(f"spec {event.index}  {event.computation.id}  launched")
         elif isinstance(event, LaunchFailed):
             what = "launch uncertain" if event.uncertain else "launch failed"
-            self.event(f"spec {event.index}  -  {what}: {_one_line(str(event.error))}")
+            self.event(f"spec {event.index}  -  {what}: {one_line(str(event.error))}")
         elif isinstance(event, Relaunched):
             c, previous = event.computation, event.previous.id
             self.event(f"spec {event.index}  {c.id}  relaunched ({previous} failed to start)")
@@ -174,8 +174,8 @@ class Output:
             else ""
         )
         self.note(
-            f"cancelled: {_count(len(started), 'computation')} started and keep running{ids}"
-            f"{in_flight}; {_count(len(event.not_sent), 'spec')} never sent"
+            f"cancelled: {count(len(started), 'computation')} started and keep running{ids}"
+            f"{in_flight}; {count(len(event.not_sent), 'spec')} never sent"
         )
 
     def capsule(self, capsule: Capsule) -> None:
@@ -202,7 +202,7 @@ class Output:
         ]
         for key, value in fields:
             if value:
-                self.line(f"{key:<12} {_one_line(value)}")
+                self.line(f"{key:<12} {one_line(value)}")
 
     def computations(self, computations: Sequence[Computation], target_id: str) -> None:
         """A table (id, name, state, outcome, created, run_time), or a JSON list."""
@@ -216,7 +216,7 @@ class Output:
         rows = [
             (
                 c.id,
-                _one_line(c.name),
+                one_line(c.name),
                 str(c.state),
                 str(c.outcome),
                 iso_utc(c.created),
@@ -224,7 +224,7 @@ class Output:
             )
             for c in computations
         ]
-        for text in _table(headers, rows):
+        for text in table(headers, rows):
             self.line(text)
 
     def launched(self, computation: Computation) -> None:
@@ -281,10 +281,10 @@ class Output:
                 )
                 for o, label in zip(outcomes, labels, strict=True)
             ]
-            for text in _table(headers, rows):
+            for text in table(headers, rows):
                 self.line(text)
         errors = [(o.index, _error(o)) for o in outcomes if o.error is not None]
         for index, message in errors:
             self.line(f"spec {index}: {message}")
         counts = ", ".join(f"{label} {n}" for label, n in Counter(labels).most_common())
-        self.line(_count(len(outcomes), "spec") + (f": {counts}" if counts else ""))
+        self.line(count(len(outcomes), "spec") + (f": {counts}" if counts else ""))
