@@ -210,22 +210,26 @@ async def _main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 @contextlib.contextmanager
 def _library_log(verbosity: int, err: TextIO) -> Iterator[None]:
-    """The library's (and stamina's) log records on ``err``: none by default, as the command
-    says what matters itself; from INFO with ``-v``, from DEBUG with ``-vv``."""
-    level = logging.ERROR if not verbosity else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(err)
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(name)s: %(levelname)s: %(message)s"))
-    loggers = [logging.getLogger(name) for name in ("codeocean_async", "stamina")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
+    """The library's log records on ``err``: none by default, as the command says what matters
+    itself; from INFO with ``-v``; with ``-vv`` from DEBUG, and stamina's retry records too."""
+    levels = {
+        "codeocean_async": (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)],
+        "stamina": logging.INFO if verbosity >= 2 else logging.ERROR,  # it repeats our retries
+    }
+    handlers = []
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        handler = logging.StreamHandler(err)
+        handler.setLevel(level)
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(name)s: %(levelname)s: %(message)s"))
+        handlers.append((logger, handler, logger.level))
         logger.addHandler(handler)  # a handler: Python's last-resort one stays out of it
-        if verbosity:
+        if level < logging.WARNING:
             logger.setLevel(level)
     try:
         yield
     finally:
-        for logger, old in zip(loggers, levels, strict=True):
+        for logger, handler, old in handlers:
             logger.removeHandler(handler)
             logger.setLevel(old)
 
