@@ -29,10 +29,11 @@ STATE = re.compile(r"^\d\d:\d\d:\d\d  (\S+)  (\S+)$")
 class Child:
     """``python -m codeocean_async ARGV`` with its output read as it comes."""
 
-    def __init__(self, argv: list[str], url: str, token: str) -> None:
+    def __init__(self, argv: list[str], url: str | None, token: str) -> None:
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        env.pop("CODEOCEAN_AGENT_ID", None)
-        env.update(CODEOCEAN_DOMAIN=url, CODEOCEAN_API_TOKEN=token)
+        env = {k: v for k, v in env.items() if not k.startswith("CODEOCEAN_")}
+        if url is not None:
+            env.update(CODEOCEAN_DOMAIN=url, CODEOCEAN_API_TOKEN=token)
         self.token = token
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "codeocean_async", *argv],
@@ -240,6 +241,14 @@ def test_sigterm_during_a_read_exits_143_with_one_line() -> None:
         assert received.wait(BOUND)
         status, out, err = child.stop(signal.SIGTERM)
     assert (status, out, err) == (143, "", f"{PROG}: terminated\n")
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), SIGNALS)
+def test_a_signal_stops_the_demo_with_one_line(sig: signal.Signals, code: int, word: str) -> None:
+    child = Child(["demo"], None, "cop_not_used_0123456789")
+    child.wait_for(r"^Waiting")
+    status, _, err = child.stop(sig)
+    assert (status, err) == (code, f"{PROG} demo: {word}\n")  # the embedded fake's runs end too
 
 
 # --- an uncertain launch, said once ----------------------------------------------------------
