@@ -148,3 +148,15 @@ def test_main_leaves_logging_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> 
     for argv in (["capsule", "get", "c"], ["-v", "capsule", "get", "c"], ["wait", "c", "-vv"]):
         assert cli.main(argv) == 3
     assert [(list(logger.handlers), logger.level) for logger in loggers] == before
+
+
+def test_a_token_from_the_environment_that_cannot_be_sent_is_refused_unechoed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CODEOCEAN_DOMAIN", "acme.codeocean.com")
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", "cop_left:cop_right")
+    assert cli.main(["capsule", "get", "c"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "the token contains a ':'" in captured.err
+    assert "cop_" not in captured.err
