@@ -6,10 +6,22 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from ._cli_stop import uncertain_text
 from ._converter import unstructure
-from .models import Computation
+from ._errors import LaunchUncertainError, WaitTimeoutError
+from .models import Computation, LaunchOutcome, RunOutcome
 
-__all__ = ["count", "duration", "iso_utc", "one_line", "plain", "table"]
+__all__ = [
+    "attempts_of",
+    "batch_error",
+    "batch_label",
+    "count",
+    "duration",
+    "iso_utc",
+    "one_line",
+    "plain",
+    "table",
+]
 
 
 def iso_utc(epoch: float) -> str:
@@ -47,3 +59,34 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (headers, *rows)
     ]
+
+
+def batch_label(o: LaunchOutcome | RunOutcome) -> str:
+    """What became of a batch's spec, in a word or two: ``succeeded``, ``launch failed``..."""
+    if isinstance(o, LaunchOutcome) and not o.sent:
+        return "not sent"
+    if isinstance(o.error, LaunchUncertainError):
+        return "launch uncertain"
+    if isinstance(o.error, WaitTimeoutError):
+        return "timed out"
+    if o.computation is None:
+        return "launch failed" if o.error is not None else "no result"
+    if o.error is not None:
+        return "error"
+    return "launched" if isinstance(o, LaunchOutcome) else str(o.computation.outcome)
+
+
+def attempts_of(o: LaunchOutcome | RunOutcome) -> list[str]:
+    """Every computation ID started for a batch's spec."""
+    if isinstance(o, RunOutcome):
+        return list(o.attempts)
+    return [] if o.computation is None else [o.computation.id]
+
+
+def batch_error(o: LaunchOutcome | RunOutcome, *, reconciled: bool) -> str | None:
+    """What went wrong for a batch's spec, in one line (``None``: nothing)."""
+    if isinstance(o, LaunchOutcome) and not o.sent:
+        return "not sent"
+    if isinstance(o.error, LaunchUncertainError):
+        return uncertain_text(o.error, reconciled=reconciled)
+    return None if o.error is None else one_line(str(o.error))

@@ -9,10 +9,26 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ._cli_format import count, duration, iso_utc, one_line, plain, table
-from ._cli_stop import Known, check_hint, stop_summary, uncertain_document
+from ._cli_format import (
+    attempts_of,
+    batch_error,
+    batch_label,
+    count,
+    duration,
+    iso_utc,
+    one_line,
+    plain,
+    table,
+)
+from ._cli_stop import (
+    Known,
+    stop_summary,
+    uncertain_advice,
+    uncertain_document,
+    uncertain_text,
+)
 from ._converter import unstructure
-from ._errors import LaunchUncertainError, WaitTimeoutError
+from ._errors import LaunchUncertainError
 from .models import (
     BatchCancelled,
     Capsule,
@@ -49,38 +65,12 @@ class UsageError(Exception):
     """Input the command refuses before sending anything (exit code 2)."""
 
 
-def batch_label(o: LaunchOutcome | RunOutcome) -> str:
-    """What became of a batch's spec, in a word or two: ``succeeded``, ``launch failed``..."""
-    if isinstance(o, LaunchOutcome) and not o.sent:
-        return "not sent"
-    if isinstance(o.error, LaunchUncertainError):
-        return "launch uncertain"
-    if isinstance(o.error, WaitTimeoutError):
-        return "timed out"
-    if o.computation is None:
-        return "launch failed" if o.error is not None else "no result"
-    if o.error is not None:
-        return "error"
-    return "launched" if isinstance(o, LaunchOutcome) else str(o.computation.outcome)
-
-
-def _attempts(o: LaunchOutcome | RunOutcome) -> list[str]:
-    if isinstance(o, RunOutcome):
-        return list(o.attempts)
-    return [] if o.computation is None else [o.computation.id]
-
-
-def _error(o: LaunchOutcome | RunOutcome) -> str | None:
-    if isinstance(o, LaunchOutcome) and not o.sent:
-        return "not sent"
-    return None if o.error is None else one_line(str(o.error))
-
-
 class Output:
     """Writes one command's results to ``out`` and its diagnostics to ``err``.
 
     In JSON mode ``out`` receives exactly one JSON document; progress lines go to ``err``.
-    ``known`` is what the command started so far, for ``stopped``.
+    ``known`` is what the command started so far, for ``stopped``; ``reconciling`` whether its
+    client reconciles uncertain launches (then the advice does not suggest it).
     """
 
     def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool) -> None:
@@ -88,6 +78,7 @@ class Output:
         self.err = err
         self.json_mode = json_mode
         self.known = Known()
+        self.reconciling = False
 
     def _write(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
@@ -113,23 +104,13 @@ class Output:
         word = "interrupted" if code == Exit.INTERRUPTED else "terminated"
         self.note(word + (f": {line}" if line else ""))
 
-    def uncertain(self, params: RunParams, exc: LaunchUncertainError, *, reconciled: bool) -> None:
-        """A run request that may or may not have started a computation: one line saying what
-        to check (and, unless it was ``reconciled`` already, the flag that finds out); with
-        ``--json``, the uncertain launch's document.
-        """
-        candidates = [c.id for c in exc.candidates]
-        if candidates:
-            what = "may have started one of these computations: " + ", ".join(candidates)
-        else:
-            what = "may or may not have started a computation"
-            what += " (no matching computation found)" if reconciled else ""
-        cause = f" ({one_line(str(exc.__cause__))})" if exc.__cause__ is not None else ""
-        message = f"the run request {what}{cause}; it was not resent: check "
-        message += check_hint(params, PROG) + " before running it again"
-        message += "" if reconciled else ", or pass --on-uncertain reconcile"
+    def uncertain(self, params: RunParams, exc: LaunchUncertainError) -> None:
+        """A run request that may or may not have started a computation: one line saying so
+        and what to do; with ``--json``, the uncertain launch's document."""
+        text = uncertain_text(exc, reconciled=self.reconciling)
+        message = f"{text}: {uncertain_advice([params], PROG, reconciled=self.reconciling)}"
         if self.json_mode:
-            self.document(uncertain_document(params, message, candidates))
+            self.document(uncertain_document(params, message, [c.id for c in exc.candidates]))
         self.error(message)
 
     def error(self, message: str) -> None:
@@ -155,7 +136,12 @@ class Output:
             self.event(f"spec {event.index}  {event.computation.id}  launched")
         elif isinstance(event, LaunchFailed):
             what = "launch uncertain" if event.uncertain else "launch failed"
-            self.event(f"spec {event.index}  -  {what}: {one_line(str(event.error))}")
+            error = event.error
+            if isinstance(error, LaunchUncertainError):
+                text = uncertain_text(error, reconciled=self.reconciling)
+            else:
+                text = one_line(str(error))
+            self.event(f"spec {event.index}  -  {what}: {text}")
         elif isinstance(event, Relaunched):
             c, previous = event.computation, event.previous.id
             self.event(f"spec {event.index}  {c.id}  relaunched ({previous} failed to start)")
@@ -261,13 +247,14 @@ class Output:
                     "index": o.index,
                     "spec": unstructure(o.spec),
                     "computation": None if o.computation is None else plain(o.computation),
-                    "attempts": _attempts(o),
-                    "error": _error(o),
+                    "attempts": attempts_of(o),
+                    "error": batch_error(o, reconciled=self.reconciling),
                     "uncertain": isinstance(o.error, LaunchUncertainError),
                 }
                 for o in outcomes
             ]
             self._write(self.out, json.dumps(docs, indent=2))
+            self._advise(outcomes)
             return
         labels = [batch_label(o) for o in outcomes]
         if outcomes:
@@ -277,14 +264,27 @@ class Output:
                     str(o.index),
                     o.computation.id if o.computation else "-",
                     label,
-                    str(len(_attempts(o))),
+                    str(len(attempts_of(o))),
                 )
                 for o, label in zip(outcomes, labels, strict=True)
             ]
             for text in table(headers, rows):
                 self.line(text)
-        errors = [(o.index, _error(o)) for o in outcomes if o.error is not None]
+        reconciled = self.reconciling
+        errors = [
+            (o.index, batch_error(o, reconciled=reconciled))
+            for o in outcomes
+            if o.error is not None
+        ]
         for index, message in errors:
             self.line(f"spec {index}: {message}")
         counts = ", ".join(f"{label} {n}" for label, n in Counter(labels).most_common())
         self.line(count(len(outcomes), "spec") + (f": {counts}" if counts else ""))
+        self._advise(outcomes)
+
+    def _advise(self, outcomes: Sequence[LaunchOutcome | RunOutcome]) -> None:
+        """Once for the batch, on stderr: what to do about its uncertain launches."""
+        specs = [o.spec for o in outcomes if isinstance(o.error, LaunchUncertainError)]
+        if specs:
+            advice = uncertain_advice(specs, PROG, reconciled=self.reconciling)
+            self.note(f"{count(len(specs), 'launch')} may or may not have started: {advice}")

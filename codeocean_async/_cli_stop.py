@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM on the command line: stop the command, then say what it leaves behind."""
+"""What a CLI command leaves behind when it stops short: a signal, or an uncertain launch."""
 
 from __future__ import annotations
 
@@ -11,9 +11,20 @@ import anyio
 import attrs
 
 from ._converter import unstructure
+from ._errors import LaunchUncertainError
 from .models import Computation, Outcome, RunParams
 
-__all__ = ["STOP_SIGNALS", "Known", "check_hint", "is_interrupt", "stop_summary", "until_stopped"]
+__all__ = [
+    "STOP_SIGNALS",
+    "Known",
+    "check_hint",
+    "is_interrupt",
+    "stop_summary",
+    "uncertain_advice",
+    "uncertain_document",
+    "uncertain_text",
+    "until_stopped",
+]
 
 T = TypeVar("T")
 
@@ -42,6 +53,31 @@ def check_hint(params: RunParams, prog: str) -> str:
     if params.pipeline_id is not None:
         return f"`{prog} computations list {params.pipeline_id} --pipeline`"
     return f"`{prog} computations list {params.capsule_id}`"
+
+
+def uncertain_text(exc: LaunchUncertainError, *, reconciled: bool) -> str:
+    """What an uncertain launch means, in the command line's words (the library's message
+    advises a keyword argument; the command line has its own flag, see ``uncertain_advice``)."""
+    candidates = [c.id for c in exc.candidates]
+    if candidates:
+        what = "may have started one of these computations: " + ", ".join(candidates)
+    else:
+        what = "may or may not have started a computation"
+        what += " (no matching computation found)" if reconciled else ""
+    cause = exc.__cause__
+    while isinstance(cause, LaunchUncertainError):  # a reconciliation's: the first failure's
+        cause = cause.__cause__
+    because = f" ({' '.join(str(cause).split())})" if cause is not None else ""
+    return f"the run request {what}{because}; it was not resent"
+
+
+def uncertain_advice(specs: list[RunParams], prog: str, *, reconciled: bool) -> str:
+    """What to do about uncertain launches: check the listings, or let the client reconcile."""
+    hints = list(dict.fromkeys(check_hint(spec, prog) for spec in specs))
+    where = " and ".join(hints) if len(hints) <= 3 else "the capsules' computations"
+    again = "it" if len(specs) == 1 else "those specs"
+    advice = f"check {where} before running {again} again"
+    return advice + ("" if reconciled else ", or pass --on-uncertain reconcile")
 
 
 def uncertain_document(params: RunParams, error: str, candidates: list[str]) -> dict[str, Any]:

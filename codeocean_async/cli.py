@@ -109,7 +109,7 @@ async def _run(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> 
         computation = await client.computations.run(params)
     except LaunchUncertainError as exc:
         ui.known.launching = None
-        ui.uncertain(params, exc, reconciled=client.on_uncertain == "reconcile")
+        ui.uncertain(params, exc)
         return Exit.API_ERROR
     except Exception:
         ui.known.launching = None  # a definite answer: nothing started
@@ -167,6 +167,7 @@ async def run_command(
     ui = ui or Output(out, err, json_mode=args.json)
     if getattr(args, "on_uncertain", None) is not None:
         client = client.with_options(on_uncertain=args.on_uncertain)
+    ui.reconciling = client.on_uncertain == "reconcile"
     try:
         return await COMMANDS[args.command](args, client, ui)
     except UsageError as exc:

@@ -316,5 +316,14 @@ def test_run_many_passes_on_uncertain_to_the_batch(
     assert doc["uncertain"] is not reconcile
     assert status == (0 if reconcile else 1)
     assert (doc["computation"] or {}).get("id") == (cid if reconcile else None)
-    # Said once, by the uncertain launch's progress line: not repeated by a log record.
-    assert err.count("may or may not") == (0 if reconcile else 1)
+    # Said once, by the uncertain launch's progress line (not repeated by a log record), then
+    # what to do, once, naming the command line's flag rather than the library's keyword.
+    assert err.count("may or may not have started a computation") == (0 if reconcile else 1)
+    assert err.count("--on-uncertain reconcile") == (0 if reconcile else 1)
+    assert "on_uncertain=" not in out + err
+    if not reconcile:
+        assert err.splitlines()[-1] == (
+            f"{PROG}: 1 launch may or may not have started: check "
+            f"`{PROG} computations list cap-1` before running it again, "
+            "or pass --on-uncertain reconcile"
+        )

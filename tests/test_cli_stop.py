@@ -67,18 +67,24 @@ def test_the_json_document_is_printed_once() -> None:
 
 def test_uncertain_with_candidates_names_them_and_no_flag_when_reconciled() -> None:
     request = httpx.Request("POST", "https://a.b/api/v1/computations")
+    first = LaunchUncertainError("pass on_uncertain='reconcile'", request=request, sent_at=0)
     exc = LaunchUncertainError(
         "x",
         request=request,
         sent_at=0,
         candidates=(computation("running"), computation("running", id="c-2")),
     )
+    first.__cause__ = httpx.ReadTimeout("timed out")
+    exc.__cause__ = first
     out, err = io.StringIO(), io.StringIO()
-    Output(out, err, json_mode=False).uncertain(RunParams(capsule_id="cap-1"), exc, reconciled=True)
+    ui = Output(out, err, json_mode=False)
+    ui.reconciling = True
+    ui.uncertain(RunParams(capsule_id="cap-1"), exc)
     assert out.getvalue() == ""
     assert err.getvalue() == (
-        f"{PROG}: error: the run request may have started one of these computations: c-1, c-2; "
-        f"it was not resent: check `{PROG} computations list cap-1` before running it again\n"
+        f"{PROG}: error: the run request may have started one of these computations: c-1, c-2 "
+        f"(timed out); it was not resent: check `{PROG} computations list cap-1` before running "
+        "it again\n"
     )
 
 
