@@ -9,8 +9,26 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ._cli_format import (
+    attempts_of,
+    batch_error,
+    batch_label,
+    count,
+    duration,
+    iso_utc,
+    one_line,
+    plain,
+    table,
+)
+from ._cli_stop import (
+    Known,
+    stop_summary,
+    uncertain_advice,
+    uncertain_document,
+    uncertain_text,
+)
 from ._converter import unstructure
-from ._errors import LaunchUncertainError, WaitTimeoutError
+from ._errors import LaunchUncertainError
 from .models import (
     BatchCancelled,
     Capsule,
@@ -23,6 +41,7 @@ from .models import (
     Outcome,
     Relaunched,
     RunOutcome,
+    RunParams,
 )
 
 __all__ = ["Exit", "Output", "UsageError", "batch_label", "duration", "iso_utc", "plain"]
@@ -39,86 +58,27 @@ class Exit(enum.IntEnum):
     API_ERROR = 3
     TIMEOUT = 4
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class UsageError(Exception):
     """Input the command refuses before sending anything (exit code 2)."""
 
 
-def iso_utc(epoch: float) -> str:
-    """``1700000000`` -> ``2023-11-14T22:13:20Z``."""
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def duration(seconds: int) -> str:
-    """Whole seconds as ``H:MM:SS`` (hours are not wrapped into days)."""
-    minutes, secs = divmod(max(int(seconds), 0), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready form of a model (the converter's), computations with their ``outcome``."""
-    if isinstance(value, Computation):
-        return {**unstructure(value), "outcome": value.outcome.value}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return unstructure(value)
-
-
-def batch_label(o: LaunchOutcome | RunOutcome) -> str:
-    """What became of a batch's spec, in a word or two: ``succeeded``, ``launch failed``..."""
-    if isinstance(o, LaunchOutcome) and not o.sent:
-        return "not sent"
-    if isinstance(o.error, LaunchUncertainError):
-        return "launch uncertain"
-    if isinstance(o.error, WaitTimeoutError):
-        return "timed out"
-    if o.computation is None:
-        return "launch failed" if o.error is not None else "no result"
-    if o.error is not None:
-        return "error"
-    return "launched" if isinstance(o, LaunchOutcome) else str(o.computation.outcome)
-
-
-def _attempts(o: LaunchOutcome | RunOutcome) -> list[str]:
-    if isinstance(o, RunOutcome):
-        return list(o.attempts)
-    return [] if o.computation is None else [o.computation.id]
-
-
-def _error(o: LaunchOutcome | RunOutcome) -> str | None:
-    if isinstance(o, LaunchOutcome) and not o.sent:
-        return "not sent"
-    return None if o.error is None else _one_line(str(o.error))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    return [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in (headers, *rows)
-    ]
-
-
 class Output:
     """Writes one command's results to ``out`` and its diagnostics to ``err``.
 
     In JSON mode ``out`` receives exactly one JSON document; progress lines go to ``err``.
+    ``known`` is what the command started so far, for ``stopped``; ``reconciling`` whether its
+    client reconciles uncertain launches (then the advice does not suggest it).
     """
 
     def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool) -> None:
         self.out = out
         self.err = err
         self.json_mode = json_mode
+        self.known = Known()
+        self.reconciling = False
 
     def _write(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
@@ -130,15 +90,36 @@ class Output:
 
     def document(self, model: Any) -> None:
         """The command's one JSON document (stdout)."""
+        self.known.documented = True
         self._write(self.out, json.dumps(plain(model), indent=2))
+
+    def stopped(self, code: int) -> None:
+        """What a command stopped by a signal leaves behind: one line on stderr naming the
+        computation it started or followed, or the run request that may or may not have
+        started one; with ``--json``, the document of what is known (unless printed already).
+        """
+        line, doc = stop_summary(self.known, PROG)
+        if self.json_mode and doc is not None and not self.known.documented:
+            self.document(doc)
+        word = "interrupted" if code == Exit.INTERRUPTED else "terminated"
+        self.note(word + (f": {line}" if line else ""))
+
+    def uncertain(self, params: RunParams, exc: LaunchUncertainError) -> None:
+        """A run request that may or may not have started a computation: one line saying so
+        and what to do; with ``--json``, the uncertain launch's document."""
+        text = uncertain_text(exc, reconciled=self.reconciling)
+        message = f"{text}: {uncertain_advice([params], PROG, reconciled=self.reconciling)}"
+        if self.json_mode:
+            self.document(uncertain_document(params, message, [c.id for c in exc.candidates]))
+        self.error(message)
 
     def error(self, message: str) -> None:
         """One line on stderr, prefixed with the program name."""
-        self._write(self.err, f"{PROG}: error: {_one_line(message)}")
+        self._write(self.err, f"{PROG}: error: {one_line(message)}")
 
     def note(self, message: str) -> None:
         """One line on stderr, prefixed with the program name (not an error)."""
-        self._write(self.err, f"{PROG}: {_one_line(message)}")
+        self._write(self.err, f"{PROG}: {one_line(message)}")
 
     def event(self, text: str) -> None:
         """``HH:MM:SS  <text>``, at once: on stdout, or on stderr in JSON mode."""
@@ -155,7 +136,12 @@ class Output:
             self.event(f"spec {event.index}  {event.computation.id}  launched")
         elif isinstance(event, LaunchFailed):
             what = "launch uncertain" if event.uncertain else "launch failed"
-            self.event(f"spec {event.index}  -  {what}: {_one_line(str(event.error))}")
+            error = event.error
+            if isinstance(error, LaunchUncertainError):
+                text = uncertain_text(error, reconciled=self.reconciling)
+            else:
+                text = one_line(str(error))
+            self.event(f"spec {event.index}  -  {what}: {text}")
         elif isinstance(event, Relaunched):
             c, previous = event.computation, event.previous.id
             self.event(f"spec {event.index}  {c.id}  relaunched ({previous} failed to start)")
@@ -174,8 +160,8 @@ class Output:
             else ""
         )
         self.note(
-            f"cancelled: {_count(len(started), 'computation')} started and keep running{ids}"
-            f"{in_flight}; {_count(len(event.not_sent), 'spec')} never sent"
+            f"cancelled: {count(len(started), 'computation')} started and keep running{ids}"
+            f"{in_flight}; {count(len(event.not_sent), 'spec')} never sent"
         )
 
     def capsule(self, capsule: Capsule) -> None:
@@ -202,7 +188,7 @@ class Output:
         ]
         for key, value in fields:
             if value:
-                self.line(f"{key:<12} {_one_line(value)}")
+                self.line(f"{key:<12} {one_line(value)}")
 
     def computations(self, computations: Sequence[Computation], target_id: str) -> None:
         """A table (id, name, state, outcome, created, run_time), or a JSON list."""
@@ -216,7 +202,7 @@ class Output:
         rows = [
             (
                 c.id,
-                _one_line(c.name),
+                one_line(c.name),
                 str(c.state),
                 str(c.outcome),
                 iso_utc(c.created),
@@ -224,7 +210,7 @@ class Output:
             )
             for c in computations
         ]
-        for text in _table(headers, rows):
+        for text in table(headers, rows):
             self.line(text)
 
     def launched(self, computation: Computation) -> None:
@@ -261,13 +247,14 @@ class Output:
                     "index": o.index,
                     "spec": unstructure(o.spec),
                     "computation": None if o.computation is None else plain(o.computation),
-                    "attempts": _attempts(o),
-                    "error": _error(o),
+                    "attempts": attempts_of(o),
+                    "error": batch_error(o, reconciled=self.reconciling),
                     "uncertain": isinstance(o.error, LaunchUncertainError),
                 }
                 for o in outcomes
             ]
             self._write(self.out, json.dumps(docs, indent=2))
+            self._advise(outcomes)
             return
         labels = [batch_label(o) for o in outcomes]
         if outcomes:
@@ -277,14 +264,27 @@ class Output:
                     str(o.index),
                     o.computation.id if o.computation else "-",
                     label,
-                    str(len(_attempts(o))),
+                    str(len(attempts_of(o))),
                 )
                 for o, label in zip(outcomes, labels, strict=True)
             ]
-            for text in _table(headers, rows):
+            for text in table(headers, rows):
                 self.line(text)
-        errors = [(o.index, _error(o)) for o in outcomes if o.error is not None]
+        reconciled = self.reconciling
+        errors = [
+            (o.index, batch_error(o, reconciled=reconciled))
+            for o in outcomes
+            if o.error is not None
+        ]
         for index, message in errors:
             self.line(f"spec {index}: {message}")
         counts = ", ".join(f"{label} {n}" for label, n in Counter(labels).most_common())
-        self.line(_count(len(outcomes), "spec") + (f": {counts}" if counts else ""))
+        self.line(count(len(outcomes), "spec") + (f": {counts}" if counts else ""))
+        self._advise(outcomes)
+
+    def _advise(self, outcomes: Sequence[LaunchOutcome | RunOutcome]) -> None:
+        """Once for the batch, on stderr: what to do about its uncertain launches."""
+        specs = [o.spec for o in outcomes if isinstance(o.error, LaunchUncertainError)]
+        if specs:
+            advice = uncertain_advice(specs, PROG, reconciled=self.reconciling)
+            self.note(f"{count(len(specs), 'launch')} may or may not have started: {advice}")

@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MIN_SERVER_VERSION, PollPolicy, RetryPolicy
+from ._config import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    MIN_SERVER_VERSION,
+    PollPolicy,
+    RetryPolicy,
+    check_timeout,
+)
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
 from ._launch import LaunchLedger, OnUncertain, check_on_uncertain
@@ -51,7 +58,8 @@ def normalize_domain(domain: str, *, allow_insecure_http: bool = False) -> str:
     """The API base URL (ending in ``/api/v1/``) for a deployment's domain.
 
     ``acme.codeocean.com``, ``https://acme.codeocean.com/`` and ``https://acme.codeocean.com``
-    all give ``https://acme.codeocean.com/api/v1/``; a pasted ``.../api/v1`` suffix is dropped.
+    all give ``https://acme.codeocean.com/api/v1/``; so does a pasted ``.../api/v1``. Any other
+    path (``.../api``) is refused: the API lives at ``/api/v1`` of the deployment's address.
     Plain ``http://`` is refused unless the host is loopback or ``allow_insecure_http`` is set.
     """
     if not isinstance(domain, str) or not domain.strip():
@@ -74,12 +82,34 @@ def normalize_domain(domain: str, *, allow_insecure_http: bool = False) -> str:
             f"refusing plain http:// for {url.host}: the token would cross the network "
             "unencrypted. Use https://, or pass allow_insecure_http=True if you must."
         )
-    path = url.path.rstrip("/")
-    if path.endswith("/api/v1"):
-        path = path[: -len("/api/v1")]
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{host}{port}{path}/api/v1/"
+    origin = f"{url.scheme}://{host}{port}"
+    if url.path.rstrip("/") not in ("", "/api/v1"):
+        raise ConfigurationError(
+            f"domain {domain!r} has a path ({url.path!r}): pass the deployment's address alone, "
+            f"such as {origin!r} (the client adds /api/v1)"
+        )
+    return f"{origin}/api/v1/"
+
+
+def _check_token(token: object) -> str:
+    """``token`` when it can be sent intact as a Basic user name; never echoes any of it."""
+    if not isinstance(token, str) or not token.strip():
+        raise ConfigurationError("token must be a non-empty string")
+    problem = None
+    if ":" in token:
+        problem = "a ':'"
+    elif any(ch.isspace() for ch in token):
+        problem = "whitespace"
+    elif not token.isprintable():
+        problem = "a control or other non-printable character"
+    if problem is not None:
+        raise ConfigurationError(
+            f"the token contains {problem}, so it cannot be sent as the HTTP Basic user name: "
+            "check the value (copy the access token again, without what surrounds it)"
+        )
+    return token
 
 
 class AsyncCodeOcean:
@@ -95,8 +125,10 @@ class AsyncCodeOcean:
     Parameters (all keyword-only):
         domain: the deployment, e.g. ``"acme.codeocean.com"`` or ``"https://acme.codeocean.com"``.
         token: an access token (``cop_...``); sent as the Basic-auth user name, never logged.
+            One holding ``:``, whitespace or a control character is refused (not echoed).
         agent_id: sent as the ``Agent-Id`` header when given.
-        timeout: seconds, or an ``httpx.Timeout``; never unbounded (``None`` is refused).
+        timeout: seconds > 0, or an ``httpx.Timeout`` whose four parts are; never unbounded
+            (``None``, 0, negatives, NaN and inf are refused).
         poll: the default ``PollPolicy`` for waits.
         retry: the ``RetryPolicy`` for every request (``RetryPolicy.none()`` never retries).
         on_uncertain: ``"raise"`` (``LaunchUncertainError``) or ``"reconcile"``: what ``run``
@@ -128,10 +160,8 @@ class AsyncCodeOcean:
         allow_insecure_http: bool = False,
         engine: Engine = "auto",
     ) -> None:
-        if not isinstance(token, str) or not token.strip():
-            raise ConfigurationError("token must be a non-empty string")
-        if timeout is None or isinstance(timeout, bool):
-            raise ConfigurationError("timeout must be seconds or an httpx.Timeout, never None")
+        token = _check_token(token)
+        self.timeout = check_timeout(timeout)
         if http_client is not None and (
             transport is not None or verify is not True or engine != "auto"
         ):
@@ -148,7 +178,6 @@ class AsyncCodeOcean:
         check_on_uncertain(on_uncertain, ConfigurationError)
         self.on_uncertain: OnUncertain = on_uncertain
         self._launches = LaunchLedger()
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._owns_http_client = http_client is None
         own_transport: httpx.AsyncBaseTransport | None = None
         if http_client is None:
@@ -207,7 +236,7 @@ class AsyncCodeOcean:
         copy = object.__new__(AsyncCodeOcean)
         copy.__dict__.update(self.__dict__)
         if timeout is not None:
-            copy.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            copy.timeout = check_timeout(timeout)
         copy.poll = poll or self.poll
         if on_uncertain is not None:
             check_on_uncertain(on_uncertain, ConfigurationError)

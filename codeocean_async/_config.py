@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import attrs
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "MIN_SERVER_VERSION", "PollPolicy", "RetryPolicy"]
+from ._errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "MIN_SERVER_VERSION",
+    "PollPolicy",
+    "RetryPolicy",
+    "check_timeout",
+]
 
 #: Sent as ``Min-Server-Version`` on every request, as the official SDK 0.17 does: the server
 #: answers 400 when it is older than this.
@@ -19,6 +29,27 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=30.0)
 
 #: Seconds before a wait's deadline for a last look, when its schedule's next poll would be late.
 LAST_LOOK = 1.0
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{what} must be a number of seconds > 0, never None")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigurationError(f"{what} must be a finite number of seconds > 0, not {value!r}")
+    return float(value)
+
+
+def check_timeout(timeout: object) -> httpx.Timeout:
+    """``timeout`` (seconds or an ``httpx.Timeout``) as an ``httpx.Timeout`` with every part a
+    finite number of seconds > 0; ``ConfigurationError`` otherwise (never unbounded)."""
+    if isinstance(timeout, httpx.Timeout):
+        for part in ("connect", "read", "write", "pool"):
+            _seconds(getattr(timeout, part), f"timeout.{part}")
+        return timeout
+    if timeout is None:
+        raise ConfigurationError("timeout must be seconds or an httpx.Timeout, never None")
+    return httpx.Timeout(_seconds(timeout, "timeout"))
+
 
 #: Connection pool limits for the httpx client the SDK creates.
 DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -16,11 +17,14 @@ from typing import TextIO
 
 import anyio
 
+from ._cli_stop import STOP_SIGNALS, until_stopped
 from ._client import AsyncCodeOcean
 from ._errors import CodeOceanError
 from .models import Computation, DataAssetsRunParam, Outcome, RunParams
 
 __all__ = ["main", "main_job"]
+
+PROG = "codeocean-async"
 
 
 def _stamp() -> str:
@@ -133,8 +137,19 @@ def _deployment(out: TextIO) -> Iterator[tuple[dict[str, str], str | None]]:
 
 
 def main(out: TextIO = sys.stdout) -> int:
-    """Run the demo; the exit status is 0 when every run succeeded."""
-    with _deployment(out) as (env, data_asset_id):
+    """Run the demo; the exit status is 0 when every run succeeded.
+
+    Without uvicorn (the ``testing`` extra) the embedded fake cannot be served: one line on
+    stderr says what to install, exit status 3. Ctrl-C or SIGTERM stops it: 130 or 143.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            env, data_asset_id = stack.enter_context(_deployment(out))
+        except ImportError as exc:
+            if exc.name != "uvicorn":
+                raise
+            print(f"{PROG} demo: {exc}", file=sys.stderr)
+            return 3
 
         async def job() -> int:
             async with AsyncCodeOcean(
@@ -145,10 +160,20 @@ def main(out: TextIO = sys.stdout) -> int:
                 )
 
         try:
-            return anyio.run(job)
+            code, stopped = anyio.run(until_stopped, job)
         except CodeOceanError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 3
+        if stopped is not None:
+            word = "interrupted" if stopped == STOP_SIGNALS[signal.SIGINT] else "terminated"
+            embedded = not all(
+                os.environ.get(k) for k in ("CODEOCEAN_DOMAIN", "CODEOCEAN_API_TOKEN")
+            )
+            left = "" if embedded else "; the runs started above keep running"
+            print(f"{PROG} demo: {word}{left}", file=sys.stderr)
+            return stopped
+        assert code is not None
+        return code
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Commands::
     codeocean-async computations list CAPSULE_ID [--pipeline]
     codeocean-async run CAPSULE_ID [--pipeline] [--version N] [--data-asset ID[:MOUNT]]...
                         [--param VALUE]... [--named-param NAME=VALUE]... [--wait] [--timeout S]
+                        [--on-uncertain raise|reconcile]
     codeocean-async wait COMPUTATION_ID [--timeout S]
     codeocean-async run-many SPECS.jsonl [--concurrency N] [--wait] [--timeout S] [...]
     codeocean-async demo
@@ -13,6 +14,11 @@ Commands::
 Every command takes ``--json``: stdout then holds exactly one JSON document (a list for
 ``computations list`` and ``run-many``) and progress while waiting goes to stderr. Without it,
 each state change prints as ``HH:MM:SS  <computation id>  <state>`` (local time) as it is seen.
+``-v`` shows the library's log (retries, failed requests) on stderr; ``-vv`` every request.
+
+Ctrl-C or SIGTERM stops a command and says what it leaves behind: the computation it started
+or followed (it keeps running), or a run request that was on its way (it may or may not have
+started one); with ``--json``, stdout holds the document of what is known.
 
 configuration (the token is never taken on the command line, and never printed):
   CODEOCEAN_DOMAIN     the deployment, e.g. acme.codeocean.com (--domain overrides it)
@@ -25,108 +31,54 @@ exit codes:
   3    API or connection error, or missing configuration (one line on stderr)
   4    the wait timed out (the computation keeps running)
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import contextlib
+import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TextIO
 
 import anyio
 
 from ._cli_output import PROG, Exit, Output, UsageError
-from ._cli_progress import RUN_MANY_HELP, add_run_many_arguments, run_many
-from ._client import ENV_DOMAIN, ENV_TOKEN, AsyncCodeOcean
-from ._errors import AuthenticationError, CodeOceanError, ConfigurationError, WaitTimeoutError
-from ._ids import check_id
-from ._version import __version__
-from .models import Computation, DataAssetsRunParam, NamedRunParam, Outcome, RunParams
+from ._cli_parser import build_parser as _build_parser
+from ._cli_parser import check_id_arg, check_timeout_arg, run_params, target_id
+from ._cli_progress import run_many
+from ._cli_stop import is_interrupt, until_stopped
+from ._client import ENV_TOKEN, AsyncCodeOcean
+from ._errors import (
+    AuthenticationError,
+    CodeOceanError,
+    ConfigurationError,
+    LaunchUncertainError,
+    WaitTimeoutError,
+)
+from .models import Computation, Outcome
 
 __all__ = ["COMMANDS", "build_parser", "client_from_env", "main", "run_command"]
 
 _EPILOG = "configuration (" + (__doc__ or "").partition("configuration (")[2]  # python -OO: no doc
 
-if TYPE_CHECKING:
-    _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
-
 Handler = Callable[[argparse.Namespace, AsyncCodeOcean, Output], Awaitable[int]]
-
-
-# --- input checks ------------------------------------------------------------------------------
-
-
-def _id(value: str, what: str) -> str:
-    try:
-        return check_id(value, what)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _target(args: argparse.Namespace) -> str:
-    return _id(args.target_id, "pipeline id" if args.pipeline else "capsule id")
-
-
-def _timeout(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise UsageError(f"--timeout must be a number of seconds > 0, not {value}")
-    return value
-
-
-def _data_asset(spec: str) -> DataAssetsRunParam:
-    asset_id, colon, mount = spec.partition(":")
-    if not asset_id:
-        raise UsageError(f"--data-asset {spec!r}: the data asset id is empty (use ID[:MOUNT])")
-    if colon and not mount:
-        raise UsageError(f"--data-asset {spec!r}: the mount after ':' is empty (use ID[:MOUNT])")
-    _id(asset_id, f"--data-asset {spec!r}: data asset id")
-    return DataAssetsRunParam(asset_id, mount=mount or None)
-
-
-def _named_params(specs: Sequence[str]) -> list[NamedRunParam]:
-    result: dict[str, NamedRunParam] = {}
-    for spec in specs:
-        name, equals, value = spec.partition("=")
-        if not equals or not name.strip():
-            raise UsageError(f"--named-param {spec!r}: expected NAME=VALUE")
-        if name in result:
-            raise UsageError(f"--named-param {name!r} is given more than once")
-        result[name] = NamedRunParam(name, value)
-    return list(result.values())
-
-
-def _run_params(args: argparse.Namespace) -> RunParams:
-    """The run request the ``run`` arguments describe; ``UsageError`` for bad input."""
-    target = _target(args)
-    if args.version is not None and args.version < 1:
-        raise UsageError(f"--version must be a whole number >= 1, not {args.version}")
-    if args.timeout is not None and not args.wait:
-        raise UsageError("--timeout applies only with --wait")
-    _timeout(args.timeout)
-    return RunParams(
-        capsule_id=None if args.pipeline else target,
-        pipeline_id=target if args.pipeline else None,
-        version=args.version,
-        data_assets=[_data_asset(spec) for spec in args.data_asset] or None,
-        parameters=list(args.param) or None,
-        named_parameters=_named_params(args.named_param) or None,
-    )
 
 
 # --- commands ----------------------------------------------------------------------------------
 
 
 async def _capsule_get(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
-    target = _target(args)
+    target = target_id(args)
     routes = client.pipelines if args.pipeline else client.capsules
     ui.capsule(await routes.get(target))
     return Exit.OK
 
 
 async def _computations_list(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
-    target = _target(args)
+    target = target_id(args)
     routes = client.pipelines if args.pipeline else client.capsules
     ui.computations(await routes.list_computations(target), target)
     return Exit.OK
@@ -135,15 +87,34 @@ async def _computations_list(args: argparse.Namespace, client: AsyncCodeOcean, u
 async def _follow(
     client: AsyncCodeOcean, computation: Computation | str, timeout: float | None, ui: Output
 ) -> int:
+    known = ui.known
+    known.waiting_on = computation if isinstance(computation, str) else computation.id
+
+    def on_update(seen: Computation) -> None:
+        known.last_seen = seen
+        ui.state(seen)
+
     final = await client.computations.wait_for_completion(
-        computation, timeout=timeout, on_update=ui.state
+        computation, timeout=timeout, on_update=on_update
     )
+    known.last_seen = final
     ui.finished(final)
     return Exit.OK if final.outcome is Outcome.SUCCEEDED else Exit.NOT_SUCCEEDED
 
 
 async def _run(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
-    computation = await client.computations.run(_run_params(args))
+    params = run_params(args)
+    ui.known.launching = params  # until an answer comes: a signal now leaves it uncertain
+    try:
+        computation = await client.computations.run(params)
+    except LaunchUncertainError as exc:
+        ui.known.launching = None
+        ui.uncertain(params, exc)
+        return Exit.API_ERROR
+    except Exception:
+        ui.known.launching = None  # a definite answer: nothing started
+        raise
+    ui.known.launching, ui.known.started = None, computation
     if not args.wait:
         ui.launched(computation)
         return Exit.OK
@@ -158,8 +129,8 @@ async def _run(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> 
 
 
 async def _wait(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
-    computation_id = _id(args.computation_id, "computation id")
-    return await _follow(client, computation_id, _timeout(args.timeout), ui)
+    computation_id = check_id_arg(args.computation_id, "computation id")
+    return await _follow(client, computation_id, check_timeout_arg(args.timeout), ui)
 
 
 #: Subcommand (as set by ``build_parser``) -> handler. Add a command here and in build_parser.
@@ -177,84 +148,26 @@ COMMANDS: dict[str, Handler] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command; ``args.command`` names the handler in COMMANDS."""
-
-    # The shared options are on the top parser and on every subcommand, so they work anywhere.
-    # Separate copies: a subcommand's copy defaults to SUPPRESS, so it never resets a value given
-    # before the subcommand.
-    def add_common(to: argparse.ArgumentParser, json: object, domain: object) -> None:
-        to.add_argument("--json", action="store_true", default=json, help="print one JSON document")
-        to.add_argument(
-            "--domain", default=domain, help=f"the deployment (overrides ${ENV_DOMAIN})"
-        )
-
-    common = argparse.ArgumentParser(add_help=False)
-    add_common(common, argparse.SUPPRESS, argparse.SUPPRESS)
-    extra: dict[str, Any] = {
-        "epilog": _EPILOG,
-        "formatter_class": argparse.RawDescriptionHelpFormatter,
-    }
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=f"Code Ocean from the command line ({PROG} {__version__}).", **extra
-    )
-    add_common(parser, False, None)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-
-    def add(group: _Subparsers, name: str, command: str, text: str) -> argparse.ArgumentParser:
-        sub = group.add_parser(name, help=text, description=text, parents=[common], **extra)
-        sub.set_defaults(command=command)
-        return sub
-
-    capsule = commands.add_parser("capsule", help="capsule metadata")
-    capsule_commands = capsule.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    get = add(capsule_commands, "get", "capsule get", "print a capsule's metadata")
-    get.add_argument("target_id", metavar="ID", help="the capsule id")
-    get.add_argument("--pipeline", action="store_true", help="ID is a pipeline id")
-
-    comps = commands.add_parser("computations", help="list computations")
-    comps_commands = comps.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    listing = add(comps_commands, "list", "computations list", "list a capsule's computations")
-    listing.add_argument("target_id", metavar="CAPSULE_ID", help="the capsule id")
-    listing.add_argument("--pipeline", action="store_true", help="CAPSULE_ID is a pipeline id")
-
-    run = add(commands, "run", "run", "start a run of a capsule or pipeline")
-    run.add_argument("target_id", metavar="CAPSULE_ID", help="the capsule id")
-    run.add_argument("--pipeline", action="store_true", help="CAPSULE_ID is a pipeline id")
-    run.add_argument("--version", type=int, metavar="N", help="run released version N (>= 1)")
-    for flag, metavar, text in (
-        ("--data-asset", "ID[:MOUNT]", "attach a data asset, optionally at MOUNT"),
-        ("--param", "VALUE", "a positional parameter, in order"),
-        ("--named-param", "NAME=VALUE", "a named parameter"),
-    ):
-        run.add_argument(
-            flag, action="append", default=[], metavar=metavar, help=f"{text} (repeatable)"
-        )
-    run.add_argument("--wait", action="store_true", help="wait for it, showing each state")
-    run.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up after S s")
-
-    wait = add(commands, "wait", "wait", "wait for a computation, showing each state change")
-    wait.add_argument("computation_id", metavar="ID", help="the computation id")
-    wait.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
-
-    add_run_many_arguments(add(commands, "run-many", "run-many", RUN_MANY_HELP))
-
-    add(
-        commands,
-        "demo",
-        "demo",
-        "run the main job (metadata, three run variants, waits, the run list) against the "
-        "embedded fake Code Ocean, or against $CODEOCEAN_DOMAIN when it and the token are set",
-    )
-    return parser
+    return _build_parser(_EPILOG)
 
 
 async def run_command(
-    args: argparse.Namespace, client: AsyncCodeOcean, *, out: TextIO, err: TextIO
+    args: argparse.Namespace,
+    client: AsyncCodeOcean,
+    *,
+    out: TextIO,
+    err: TextIO,
+    ui: Output | None = None,
 ) -> int:
     """Run the parsed command with an open client; write results to ``out``, errors to ``err``.
 
-    Returns the exit code (see the module docstring). Cancellation is never caught.
+    Returns the exit code (see the module docstring). Cancellation is never caught: what the
+    command started so far is in ``ui.known`` (pass ``ui`` to read it after a cancellation).
     """
-    ui = Output(out, err, json_mode=args.json)
+    ui = ui or Output(out, err, json_mode=args.json)
+    if getattr(args, "on_uncertain", None) is not None:
+        client = client.with_options(on_uncertain=args.on_uncertain)
+    ui.reconciling = client.on_uncertain == "reconcile"
     try:
         return await COMMANDS[args.command](args, client, ui)
     except UsageError as exc:
@@ -279,13 +192,47 @@ def client_from_env(domain: str | None = None) -> AsyncCodeOcean:
 
 
 async def _main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    ui = Output(out, err, json_mode=args.json)
     try:
         client = client_from_env(args.domain)
     except ConfigurationError as exc:
-        Output(out, err, json_mode=args.json).error(str(exc))
+        ui.error(str(exc))
         return Exit.API_ERROR
     async with client:
-        return await run_command(args, client, out=out, err=err)
+        code, stopped = await until_stopped(
+            lambda: run_command(args, client, out=out, err=err, ui=ui)
+        )
+        if stopped is not None:
+            ui.stopped(stopped)  # before closing the client, which may take a moment
+            return stopped
+        assert code is not None
+        return code
+
+
+@contextlib.contextmanager
+def _library_log(verbosity: int, err: TextIO) -> Iterator[None]:
+    """The library's log records on ``err``: none by default, as the command says what matters
+    itself; from INFO with ``-v``; with ``-vv`` from DEBUG, and stamina's retry records too."""
+    levels = {
+        "codeocean_async": (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)],
+        "stamina": logging.INFO if verbosity >= 2 else logging.ERROR,  # it repeats our retries
+    }
+    handlers = []
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        handler = logging.StreamHandler(err)
+        handler.setLevel(level)
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(name)s: %(levelname)s: %(message)s"))
+        handlers.append((logger, handler, logger.level))
+        logger.addHandler(handler)  # a handler: Python's last-resort one stays out of it
+        if level < logging.WARNING:
+            logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, handler, old in handlers:
+            logger.removeHandler(handler)
+            logger.setLevel(old)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,25 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error argparse already reported
         return exc.code if isinstance(exc.code, int) else Exit.USAGE
     try:
-        if args.command == "demo":  # it brings its own deployment: no client from the env here
-            from ._demo import main as demo
+        with _library_log(args.verbose, sys.stderr):
+            if args.command == "demo":  # it brings its own deployment: no client from the env
+                from ._demo import main as demo
 
-            return demo(sys.stdout)
-        return anyio.run(_main, args, sys.stdout, sys.stderr, backend="asyncio")
+                return demo(sys.stdout)
+            return anyio.run(_main, args, sys.stdout, sys.stderr, backend="asyncio")
     except BaseException as exc:
-        if not _is_interrupt(exc):
+        if not is_interrupt(exc):
             raise
         sys.stderr.write(f"{PROG}: interrupted\n")
         return Exit.INTERRUPTED
-
-
-def _is_interrupt(exc: BaseException) -> bool:
-    """Ctrl-C, possibly wrapped by a task group with the cancellations it caused."""
-    if isinstance(exc, KeyboardInterrupt):
-        return True
-    leaves = getattr(exc, "exceptions", None)  # an exception group (builtin or backported)
-    if not isinstance(leaves, tuple) or not leaves:
-        return False
-    return any(_is_interrupt(e) for e in leaves) and all(
-        _is_interrupt(e) or isinstance(e, anyio.get_cancelled_exc_class()) for e in leaves
-    )

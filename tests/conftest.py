@@ -12,7 +12,7 @@ import pytest
 import stamina
 
 from codeocean_async import AsyncCodeOcean, PollPolicy
-from codeocean_async.testing import FakeCodeOcean
+from codeocean_async.testing import FakeCodeOcean, ManualClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,6 +35,12 @@ def _no_backoff() -> Iterator[None]:
 def load_fixture(name: str) -> Any:
     """A JSON payload from tests/fixtures (copied from the API reference and the seed page)."""
     return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def codeocean_fake() -> FakeCodeOcean:
+    """The plugin's fake, but on a ManualClock: this repo's tests move time by hand."""
+    return FakeCodeOcean(clock=ManualClock())
 
 
 @pytest.fixture

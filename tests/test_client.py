@@ -32,7 +32,7 @@ def _capture(requests: list[httpx.Request]) -> co.AsyncCodeOcean:
         ("https://acme.codeocean.com/", "https://acme.codeocean.com/api/v1/"),
         ("https://acme.codeocean.com", "https://acme.codeocean.com/api/v1/"),
         ("  https://acme.codeocean.com/api/v1/ ", "https://acme.codeocean.com/api/v1/"),
-        ("https://acme.codeocean.com:8443/co", "https://acme.codeocean.com:8443/co/api/v1/"),
+        ("https://acme.codeocean.com:8443/", "https://acme.codeocean.com:8443/api/v1/"),
         ("http://localhost:8000", "http://localhost:8000/api/v1/"),
         ("http://127.0.0.1:8000", "http://127.0.0.1:8000/api/v1/"),
         ("http://[::1]:8000/", "http://[::1]:8000/api/v1/"),

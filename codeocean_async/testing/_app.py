@@ -48,9 +48,13 @@ class FakeCodeOcean:
         clock: Clock | None = None,
         server_version: str = "4.8.0",
         base_time: int = 1_700_000_000,
+        run_durations: Iterable[float] = (1.0, 1.0, 1.0),
     ) -> None:
         if version_tuple(server_version) is None:
             raise ValueError(f"server_version must look like '4.8.0', got {server_version!r}")
+        #: Seconds a run spends initializing, running and finalizing, for capsules and
+        #: pipelines added without their own ``run_durations``.
+        self.run_durations: Durations = check_durations(run_durations)
         self.token = token or "cop_" + secrets.token_hex(20)
         self.clock: Clock = clock or MonotonicClock()
         self.server_version = server_version
@@ -94,13 +98,14 @@ class FakeCodeOcean:
         tags: Iterable[str] = (),
         created: int | None = None,
         run_outcome: str = "succeeded",
-        run_durations: Iterable[float] = (1.0, 1.0, 1.0),
+        run_durations: Iterable[float] | None = None,
     ) -> dict[str, Any]:
         """Store a capsule and return its JSON (the stored dict: edits show in answers).
 
         ``versions`` holds major version numbers (released N days after ``created``) or full
         ``{major_version, minor_version, release_time}`` dicts. Runs of this capsule end with
-        ``run_outcome`` after ``run_durations`` unless :meth:`plan_next_run` says otherwise.
+        ``run_outcome`` after ``run_durations`` (the fake's ``run_durations`` by default: 1 s in
+        each state) unless :meth:`plan_next_run` says otherwise.
         """
         return self._store.add_parent(
             "capsule",
@@ -115,7 +120,7 @@ class FakeCodeOcean:
             tags=tags,
             created=created,
             run_outcome=run_outcome,
-            run_durations=run_durations,
+            run_durations=self.run_durations if run_durations is None else run_durations,
         ).json
 
     def add_pipeline(
@@ -132,7 +137,7 @@ class FakeCodeOcean:
         tags: Iterable[str] = (),
         created: int | None = None,
         run_outcome: str = "succeeded",
-        run_durations: Iterable[float] = (1.0, 1.0, 1.0),
+        run_durations: Iterable[float] | None = None,
     ) -> dict[str, Any]:
         """Store a pipeline and return its JSON; the arguments are those of :meth:`add_capsule`."""
         return self._store.add_parent(
@@ -148,7 +153,7 @@ class FakeCodeOcean:
             tags=tags,
             created=created,
             run_outcome=run_outcome,
-            run_durations=run_durations,
+            run_durations=self.run_durations if run_durations is None else run_durations,
         ).json
 
     def add_data_asset(

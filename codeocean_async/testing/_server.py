@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["serve_in_thread"]
+__all__ = ["MISSING_UVICORN", "serve_in_thread"]
+
+#: Why the fake cannot be served on a socket without the ``testing`` extra, and what to install.
+MISSING_UVICORN = (
+    "serving the fake Code Ocean on a socket needs uvicorn: "
+    "pip install 'codeocean-async[testing]' (from a clone of the repository: "
+    "pip install '.[testing]')"
+)
 
 _START_TIMEOUT = 10.0
 
@@ -40,10 +47,8 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iter
     """
     try:
         import uvicorn
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "serve_in_thread needs uvicorn: pip install 'codeocean-async[testing]'"
-        ) from exc
+    except ImportError as exc:
+        raise ImportError(MISSING_UVICORN, name="uvicorn") from exc
 
     sock = listening_socket(host, port)
     family = sock.family

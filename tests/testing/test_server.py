@@ -85,7 +85,7 @@ def test_demo_command_prints_settings_and_serves(monkeypatch, capsys):
         body = {
             "capsule_id": DEMO_CAPSULE_ID,
             "version": 2,
-            "data_assets": [{"id": DEMO_DATA_ASSET_ID}],
+            "data_assets": [{"id": lines["CODEOCEAN_DATA_ASSET_ID"]}],
         }
         answers.append(
             httpx.post(
@@ -126,8 +126,11 @@ def test_plugin_fixtures(pytester):
 
             def test_fake(codeocean_fake):
                 assert isinstance(codeocean_fake, FakeCodeOcean)
-                assert isinstance(codeocean_fake.clock, ManualClock)
+                assert not isinstance(codeocean_fake.clock, ManualClock)  # time moves by itself
                 assert codeocean_fake.computations == {}
+
+            def test_fake_on_a_manual_clock(codeocean_fake, codeocean_manual_clock):
+                assert codeocean_fake.clock is codeocean_manual_clock
 
             @pytest.mark.anyio
             async def test_client(codeocean_client, codeocean_fake):
@@ -139,7 +142,7 @@ def test_plugin_fixtures(pytester):
         )
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_the_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:

@@ -1,0 +1,168 @@
+"""What a stopped CLI command says it leaves behind, and the signal plumbing, in process."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import signal
+import sys
+
+import anyio
+import httpx
+import pytest
+
+from codeocean_async import AsyncCodeOcean, LaunchUncertainError, RunParams, cli
+from codeocean_async._cli_output import Output
+from codeocean_async._cli_stop import Known, stop_summary, until_stopped
+from codeocean_async._converter import structure
+from codeocean_async.models import Computation
+from codeocean_async.testing import FakeCodeOcean, Fault
+
+from .conftest import FAST_POLL
+
+PROG = "codeocean-async"
+
+
+def computation(state: str, **fields: object) -> Computation:
+    return structure({"id": "c-1", "created": 1, "state": state, **fields}, Computation)
+
+
+def test_nothing_started_says_nothing_more() -> None:
+    assert stop_summary(Known(), PROG) == (None, None)
+
+
+def test_a_wait_with_no_state_seen_yet_still_names_the_computation() -> None:
+    line, doc = stop_summary(Known(waiting_on="c-9"), PROG)
+    assert (
+        line
+        == f"computation c-9 keeps running (no state seen yet); follow it with `{PROG} wait c-9`"
+    )
+    assert doc == {"id": "c-9", "state": None}
+
+
+def test_a_run_seen_finished_is_not_said_to_keep_running() -> None:
+    done = computation("completed", end_status="succeeded", exit_code=0)
+    line, doc = stop_summary(Known(started=computation("initializing"), last_seen=done), PROG)
+    assert line == "computation c-1 was started and finished: succeeded"
+    assert doc is done
+
+
+def test_a_pipeline_run_on_its_way_names_the_pipeline_listing() -> None:
+    line, doc = stop_summary(Known(launching=RunParams(pipeline_id="p-1")), PROG)
+    assert line is not None
+    assert line.endswith(f"check `{PROG} computations list p-1 --pipeline`")
+    assert doc["spec"] == {"pipeline_id": "p-1"}
+
+
+def test_the_json_document_is_printed_once() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = Output(out, err, json_mode=True)
+    ui.known.started = computation("running")
+    ui.document(ui.known.started)
+    ui.stopped(143)
+    assert json.loads(out.getvalue())["id"] == "c-1"  # one document, not two
+    assert err.getvalue().startswith(f"{PROG}: terminated: computation c-1 was started")
+
+
+def test_uncertain_with_candidates_names_them_and_no_flag_when_reconciled() -> None:
+    request = httpx.Request("POST", "https://a.b/api/v1/computations")
+    first = LaunchUncertainError("pass on_uncertain='reconcile'", request=request, sent_at=0)
+    exc = LaunchUncertainError(
+        "x",
+        request=request,
+        sent_at=0,
+        candidates=(computation("running"), computation("running", id="c-2")),
+    )
+    first.__cause__ = httpx.ReadTimeout("timed out")
+    exc.__cause__ = first
+    out, err = io.StringIO(), io.StringIO()
+    ui = Output(out, err, json_mode=False)
+    ui.reconciling = True
+    ui.uncertain(RunParams(capsule_id="cap-1"), exc)
+    assert out.getvalue() == ""
+    assert err.getvalue() == (
+        f"{PROG}: error: the run request may have started one of these computations: c-1, c-2 "
+        f"(timed out); it was not resent: check `{PROG} computations list cap-1` before running "
+        "it again\n"
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+async def test_until_stopped_cancels_on_a_signal(sig: signal.Signals, code: int) -> None:
+    if sys.platform == "win32":
+        pytest.skip("no POSIX signals")
+    reached: list[str] = []
+
+    async def command() -> int:
+        signal.raise_signal(sig)  # the receiver is installed before the command starts
+        await anyio.sleep(30)
+        reached.append("the end")
+        return 0
+
+    with anyio.fail_after(10):
+        assert await until_stopped(command) == (None, code)
+    assert reached == []
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers are given back
+
+
+@pytest.mark.anyio
+async def test_until_stopped_returns_the_result_and_raises_errors_as_they_are() -> None:
+    async def ok() -> int:
+        return 7
+
+    async def broken() -> int:
+        raise LookupError("no group around me")
+
+    assert await until_stopped(ok) == (7, None)
+    with pytest.raises(LookupError, match="no group"):
+        await until_stopped(broken)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("reconcile", [False, True])
+async def test_run_reports_an_uncertain_launch_once_with_its_own_advice(
+    codeocean_fake: FakeCodeOcean, reconcile: bool
+) -> None:
+    codeocean_fake.add_capsule(id="cap-1")
+    codeocean_fake.faults.script("POST", "/computations", Fault.drop_after())
+    argv = ["run", "cap-1", "--json", *(["--on-uncertain", "reconcile"] if reconcile else [])]
+    out, err = io.StringIO(), io.StringIO()
+    async with AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=codeocean_fake.token,
+        transport=codeocean_fake.transport(),
+        allow_insecure_http=True,
+        poll=FAST_POLL,
+    ) as client:
+        code = await cli.run_command(cli.build_parser().parse_args(argv), client, out=out, err=err)
+    (cid,) = codeocean_fake.created_computations
+    if reconcile:
+        assert (code, json.loads(out.getvalue())["id"], err.getvalue()) == (0, cid, "")
+    else:
+        assert code == 3
+        assert json.loads(out.getvalue())["uncertain"] is True
+        assert err.getvalue().count("--on-uncertain reconcile") == 1
+
+
+def test_main_leaves_logging_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CODEOCEAN_DOMAIN", "CODEOCEAN_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    loggers = [logging.getLogger(name) for name in ("codeocean_async", "stamina")]
+    before = [(list(logger.handlers), logger.level) for logger in loggers]
+    for argv in (["capsule", "get", "c"], ["-v", "capsule", "get", "c"], ["wait", "c", "-vv"]):
+        assert cli.main(argv) == 3
+    assert [(list(logger.handlers), logger.level) for logger in loggers] == before
+
+
+def test_a_token_from_the_environment_that_cannot_be_sent_is_refused_unechoed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CODEOCEAN_DOMAIN", "acme.codeocean.com")
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", "cop_left:cop_right")
+    assert cli.main(["capsule", "get", "c"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "the token contains a ':'" in captured.err
+    assert "cop_" not in captured.err
