@@ -38,7 +38,8 @@ class Exchange:
 
     ``seconds`` runs from the moment the request was read to the moment the answer was written
     in full, the connection was closed (by either side) or the server stopped; ``finished`` says
-    whether the whole answer went out; ``fault`` is the ``x-fake-malformed`` variant, if any.
+    whether the whole answer went out; ``malformed`` is the ``Fault.malformed_http`` variant
+    written, if any; ``body`` the request's body (to tell the attempts of one request apart).
     """
 
     method: str
@@ -47,6 +48,7 @@ class Exchange:
     seconds: float
     finished: bool
     malformed: str | None = None
+    body: bytes = b""
 
 
 class _PeerGone(OSError):
@@ -188,14 +190,16 @@ class _Server:
         except _PeerGone:
             keep_alive = False
         except anyio.get_cancelled_exc_class():
-            self._record(method, raw_path, started, state)
+            self._record(method, raw_path, body, started, state)
             raise
         except Exception:  # the app's own bug: close, as a server would after its 500
             keep_alive = False
-        self._record(method, raw_path, started, state)
+        self._record(method, raw_path, body, started, state)
         return keep_alive
 
-    def _record(self, method: str, raw_path: bytes, started: float, state: dict[str, Any]) -> None:
+    def _record(
+        self, method: str, raw_path: bytes, body: bytes, started: float, state: dict[str, Any]
+    ) -> None:
         if self._exchanges is None:
             return
         exchange = Exchange(
@@ -205,6 +209,7 @@ class _Server:
             seconds=time.monotonic() - started,
             finished=bool(state["finished"]),
             malformed=state["broken"],
+            body=body,
         )
         self._exchanges.append(exchange)  # list.append is atomic: readers in other threads
 
