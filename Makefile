@@ -39,7 +39,7 @@ bench: $(STAMP)
 ## soak: 2,000 launches and waits per engine (httpx on asyncio and trio, aiohttp) over real
 ## sockets against a hostile fake; prints the figures per engine and asserts each is 0.
 soak: $(STAMP)
-	CODEOCEAN_SOAK=1 $(BIN)/pytest -s -q tests/test_soak_hostile.py -k 2000
+	CODEOCEAN_SOAK=1 $(BIN)/pytest -s -q -p no:logging tests/test_soak_hostile.py -k 2000
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

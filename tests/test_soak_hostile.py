@@ -49,6 +49,11 @@ def check(results: list[Figures]) -> None:
     assert {f.engine: f.counts for f in results} == {f.engine: wanted for f in results}
 
 
+#: httpx's streams, cut mid-body under trio, warn when collected: a figure is what counts here.
+UNCLOSED_STREAMS = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@UNCLOSED_STREAMS
 @pytest.mark.skipif(not SOAK, reason="the full hostile soak runs with CODEOCEAN_SOAK=1 (make soak)")
 def test_hostile_soak_2000_launches_per_engine() -> None:
     check(soak(FULL))
