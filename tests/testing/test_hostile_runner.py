@@ -1,6 +1,7 @@
 """serve_hostile_in_thread: the bytes each fault kind puts on a raw socket, and its exchanges."""
 
 import base64
+import json
 import socket
 import time
 
@@ -190,3 +191,33 @@ async def test_httpx_over_the_hostile_runner(fake):
             assert again.json()["id"] == launched["id"]
             assert "date" in again.headers
     assert [e.finished for e in exchanges] == [True, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("fault", "acts"),
+    [
+        (Fault.bad_gzip(), True),
+        (Fault.bad_id("a/b"), True),
+        (Fault.echo_token(400, "token"), False),
+    ],
+)
+def test_other_kinds_bytes_on_a_raw_socket(fault, acts):
+    token = 'cop_ü"\\/ŧøķen-1234567890'
+    fake = FakeCodeOcean(token=token)
+    fake.add_capsule(id="c1")
+    fake.faults.script("POST", "/computations", fault)
+    auth = b"Basic " + base64.b64encode(f"{token}:".encode())
+    with serve_hostile_in_thread(fake) as url, connect(url) as sock:
+        sock.sendall(request(b"POST", b"/computations", RUN).replace(AUTH, auth))
+        head, _, body = until_closed(sock).partition(b"\r\n\r\n")
+    assert len(fake.created_computations) == int(acts)
+    if fault.kind == "bad_gzip":
+        assert b"\r\ncontent-encoding: gzip" in head
+        assert json.loads(body)["id"] == fake.created_computations[0]  # plain JSON, not gzip
+    elif fault.kind == "bad_id":
+        assert json.loads(body)["id"] == "a/b"
+    else:
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert b'\\"\\\\/' in body  # '"' and '\\' JSON-escaped, the rest UTF-8
+        assert "ŧøķ".encode() in body
+        assert json.loads(body)["authorization"] == token
