@@ -153,7 +153,7 @@ def count(
         "unreported": unreported,
         "past bound": past,
         "ExceptionGroups": record.exception_groups,
-        "tokens": _tokens(texts, "caller", figures.leaks) + _tokens(logs, "logs", figures.leaks),
+        "tokens": _tokens([*texts, *(("log", t) for t in logs)], figures.leaks),
         "past bound (SDK logs)": sum(1 for s in logged if s > bound()),
         "hung (hard timeout)": record.hung,
         "raw exceptions": record.raw_errors,
@@ -212,50 +212,55 @@ def _past_bound(exchanges: list[Exchange]) -> tuple[int, float]:
     return sum(1 for s in spans if s > limit), max(spans, default=0.0)
 
 
-def _exception_texts(exc: BaseException, seen: set[int] | None = None) -> Iterator[str]:
-    """What a caller can read of an exception: str, repr, message, body, notes, its chain."""
+def _exception_texts(
+    exc: BaseException, where: str = "error", seen: set[int] | None = None
+) -> Iterator[tuple[str, str]]:
+    """What a caller can read of an exception: str, repr, message, body, notes, then its chain
+    (each text labelled: ``error``, or ``chain`` for what it was raised from or during)."""
     seen = set() if seen is None else seen
     if id(exc) in seen:
         return
     seen.add(id(exc))
-    yield str(exc)
-    yield repr(exc)
+    yield where, str(exc)
+    yield f"{where} repr", repr(exc)
     for name in ("message", "body", "__notes__"):
         value = getattr(exc, name, None)
         if value is not None:
-            yield str(value)
-            yield repr(value)
+            yield f"{where} .{name}", str(value)
+            yield f"{where} .{name}", repr(value)
     for inner in getattr(exc, "exceptions", ()):
-        yield from _exception_texts(inner, seen)
+        yield from _exception_texts(inner, where, seen)
     for linked in (exc.__cause__, exc.__context__):
         if linked is not None:
-            yield from _exception_texts(linked, seen)
+            yield from _exception_texts(linked, "chain", seen)
 
 
-def _visible_texts(record: Record) -> Iterable[str]:
+def _visible_texts(record: Record) -> Iterable[tuple[str, str]]:
     for outcome in record.outcomes.values():
-        yield repr(outcome)
+        yield "outcome repr", repr(outcome)
         if outcome.error is not None:
             yield from _exception_texts(outcome.error)
     for _batch, event in record.events:
-        yield repr(event)
+        yield "event repr", repr(event)
         error = getattr(event, "error", None)
         if isinstance(error, BaseException):
             yield from _exception_texts(error)
     for exc in record.raised:
-        yield from _exception_texts(exc)
+        yield from _exception_texts(exc, "raised")
 
 
-def _tokens(texts: Iterable[str], where: str, leaks: collections.Counter[str]) -> int:
+def _tokens(texts: Iterable[tuple[str, str]], leaks: collections.Counter[str]) -> int:
+    """Occurrences of the token in ``(where, text)`` pairs; ``leaks`` counts them by where and
+    spelling (``other``: none listed, say the repr of a JSON-escaped one)."""
     found = 0
     b64 = B64.rstrip("=")
-    for text in texts:
+    for where, text in texts:
         hits = text.count(TAIL) + text.count(b64)
         if hits:
             found += hits
             names = [name for name, spelling in SPELLINGS.items() if spelling in text]
-            for name in names or ["other"]:  # other: say, the repr of a JSON-escaped one
-                leaks[f"{where}:{name}"] += 1
+            for name in names or ["other"]:
+                leaks[f"{where}: {name}"] += 1
     return found
 
 

@@ -122,5 +122,5 @@ async def test_the_figures_count_what_they_claim() -> None:
         "tokens": 3,  # the cause's str and repr, and the log line
         "past bound (SDK logs)": 1,
     }
-    assert figures.leaks == {"caller:json_ascii": 1, "caller:other": 1, "logs:base64": 1}
+    assert figures.leaks == {"chain: json_ascii": 1, "chain repr: other": 1, "log: base64": 1}
     assert figures.outcomes == {"running": 1, "LaunchUncertainError": 1}
