@@ -2,13 +2,15 @@
 
 The full soak (2,000 launches per engine, every fault kind the issue names) runs only when asked:
 ``make soak`` (``CODEOCEAN_SOAK=1 pytest -s tests/test_soak_hostile.py``). It prints one table
-and asserts each figure is 0 (see tests/hostile_figures.py for what each counts and how). The
-quick run below, part of every ``make test``, drives the same harness with the faults the SDK
-has long handled, so the instrument itself stays honest.
+and asserts each figure is 0 (see tests/hostile_figures.py for what each counts and how). Part of
+every ``make test``: a quick hostile run (60 launches per engine, marked xfail until issue 8's
+fixes are merged), a quick run with the faults the SDK has long handled (so the instrument
+itself stays honest), and a check that each figure sees what it counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from types import SimpleNamespace
 
@@ -30,14 +32,14 @@ FULL = Size(
     wait_timeout=20.0,
     rates=(0.3, 0.15, 0.15),
 )
-QUICK = Size(
+QUICK_HOSTILE = Size(  # about 2 s per engine once the fixes are in; a hang costs hard_timeout
     launches=60,
     concurrency=16,
-    hard_timeout=30.0,
-    wait_timeout=10.0,
+    hard_timeout=15.0,
+    wait_timeout=8.0,
     rates=(0.3, 0.15, 0.15),
-    hostile=False,
 )
+QUICK = dataclasses.replace(QUICK_HOSTILE, hostile=False)
 
 
 def soak(size: Size) -> list[Figures]:
@@ -62,6 +64,16 @@ UNCLOSED_STREAMS = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableEx
 @pytest.mark.skipif(not SOAK, reason="the full hostile soak runs with CODEOCEAN_SOAK=1 (make soak)")
 def test_hostile_soak_2000_launches_per_engine() -> None:
     check(soak(FULL))
+
+
+@UNCLOSED_STREAMS
+@pytest.mark.xfail(
+    reason="issue 8: passes once its fixes are merged (make soak shows the figures); then drop "
+    "this mark",
+    strict=False,
+)
+def test_quick_hostile_soak_60_launches_per_engine() -> None:
+    check(soak(QUICK_HOSTILE))
 
 
 def test_quick_soak_of_the_harness_with_the_usual_faults() -> None:
