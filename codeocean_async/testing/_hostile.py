@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,7 +30,14 @@ __all__ = ["Exchange", "serve_hostile_in_thread"]
 _MAX_HEAD = 64 * 1024
 _STOP_TIMEOUT = 10.0
 _FAKE_PREFIX = b"x-fake-"
-_REASON = b"OK"
+
+
+def _status_line(status: int) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return b"HTTP/1.1 %d %s" % (status, reason.encode("ascii"))
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ def _malformed(variant: str, status: int, headers: list[tuple[bytes, bytes]], bo
     """An answer whose HTTP/1.1 framing is broken as ``variant`` says (the connection then
     closes)."""
     kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length",)]
-    lines = [b"HTTP/1.1 %d %s" % (status, _REASON)]
+    lines = [_status_line(status)]
     length = b"%d" % len(body)
     if variant == "status_line":
         lines[0] = b"HTTP/1.1 2OO OK"  # letters, not digits
@@ -147,7 +155,7 @@ class _Server:
                 if broken:
                     state["broken"] = broken[0].decode()
                     return
-                lines = [b"HTTP/1.1 %d %s" % (message["status"], _REASON)]
+                lines = [_status_line(message["status"])]
                 lines += [k + b": " + v for k, v in out]
                 held.append(b"\r\n".join(lines) + b"\r\n\r\n")
             elif message["type"] == "http.response.body":
