@@ -71,7 +71,10 @@ class Figures:
     worst_request: float = 0.0
     faults: collections.Counter[str] = field(default_factory=collections.Counter)
     outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
-    leaks: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: Texts the token was seen in, by where (``error``, ``chain repr``, ``log``...) and by
+    #: spelling (``raw``, ``percent``...).
+    leaks_where: collections.Counter[str] = field(default_factory=collections.Counter)
+    leaks_spelling: collections.Counter[str] = field(default_factory=collections.Counter)
     created: int = 0
 
     def nonzero(self) -> dict[str, int]:
@@ -153,7 +156,7 @@ def count(
         "unreported": unreported,
         "past bound": past,
         "ExceptionGroups": record.exception_groups,
-        "tokens": _tokens([*texts, *(("log", t) for t in logs)], figures.leaks),
+        "tokens": _tokens([*texts, *(("log", t) for t in logs)], figures),
         "past bound (SDK logs)": sum(1 for s in logged if s > bound()),
         "hung (hard timeout)": record.hung,
         "raw exceptions": record.raw_errors,
@@ -249,18 +252,19 @@ def _visible_texts(record: Record) -> Iterable[tuple[str, str]]:
         yield from _exception_texts(exc, "raised")
 
 
-def _tokens(texts: Iterable[tuple[str, str]], leaks: collections.Counter[str]) -> int:
-    """Occurrences of the token in ``(where, text)`` pairs; ``leaks`` counts them by where and
-    spelling (``other``: none listed, say the repr of a JSON-escaped one)."""
+def _tokens(texts: Iterable[tuple[str, str]], figures: Figures) -> int:
+    """Occurrences of the token in ``(where, text)`` pairs; the figures' leak counters count the
+    texts by where and by spelling (``other``: none listed, say the repr of a JSON-escaped one).
+    """
     found = 0
     b64 = B64.rstrip("=")
     for where, text in texts:
         hits = text.count(TAIL) + text.count(b64)
         if hits:
             found += hits
+            figures.leaks_where[where] += 1
             names = [name for name, spelling in SPELLINGS.items() if spelling in text]
-            for name in names or ["other"]:
-                leaks[f"{where}: {name}"] += 1
+            figures.leaks_spelling.update(names or ["other"])
     return found
 
 
@@ -299,10 +303,14 @@ def table(all_figures: list[Figures], size: Size) -> str:
     for f in all_figures:
         rows.append(f"{f.engine} faults: " + _compact(f.faults))
         rows.append(f"{f.engine} outcomes: " + _compact(f.outcomes))
-        if f.leaks:
-            rows.append(f"{f.engine} token spellings seen: " + _compact(f.leaks))
+        if f.leaks_where:
+            rows.append(f"{f.engine} token seen in: " + _compact(f.leaks_where))
+            rows.append(f"{f.engine} token spellings: " + _compact(f.leaks_spelling))
     return "\n".join(rows)
 
 
-def _compact(counter: collections.Counter[str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: -kv[1]))
+def _compact(counter: collections.Counter[str], room: int = 8) -> str:
+    """``a 3, b 2, ...``: the ``room`` most common, then how many kinds are left out."""
+    shown = ", ".join(f"{k} {v}" for k, v in counter.most_common(room))
+    left = len(counter) - room
+    return shown + (f", {left} more" if left > 0 else "")

@@ -134,5 +134,6 @@ async def test_the_figures_count_what_they_claim() -> None:
         "tokens": 3,  # the cause's str and repr, and the log line
         "past bound (SDK logs)": 1,
     }
-    assert figures.leaks == {"chain: json_ascii": 1, "chain repr: other": 1, "log: base64": 1}
+    assert figures.leaks_where == {"chain": 1, "chain repr": 1, "log": 1}
+    assert figures.leaks_spelling == {"json_ascii": 1, "other": 1, "base64": 1}
     assert figures.outcomes == {"running": 1, "LaunchUncertainError": 1}
