@@ -32,8 +32,8 @@ KINDS = (
 )
 #: The kinds after which the server has always acted (a run started, a rename applied...).
 _ACTING = frozenset(
-    {"slow", "drop_after", "truncated_json", "malformed_json", "drift", "bad_gzip", "bad_id"}
-    | {"trickle"}
+    {"slow", "drop_after", "truncated_json", "malformed_json", "drift"}
+    | {"bad_gzip", "bad_id", "trickle"}
 )
 #: The kinds whose ``acting`` is a choice (``echo_token``, ``malformed_http``).
 _CHOOSE_ACTING = frozenset({"echo_token", "malformed_http"})
@@ -54,7 +54,8 @@ class Fault:
 
     Build them with the class methods (``Fault.rate_limited(retry_after=2)``,
     ``Fault.server_error(502, html=True)``, ``Fault.drop_after()``...). A 429, a 5xx and
-    :meth:`drop_before` mean the server did not act; every other kind acts first.
+    :meth:`drop_before` mean the server did not act; :meth:`echo_token` and
+    :meth:`malformed_http` act or not as asked; every other kind acts first.
     """
 
     kind: str
