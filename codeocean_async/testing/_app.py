@@ -11,7 +11,7 @@ import httpx
 
 from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
-from ._faults import FaultPlan
+from ._fault_plan import FaultPlan
 from ._store import (
     DEFAULT_OWNER,
     DEFAULT_OWNER_EMAIL,

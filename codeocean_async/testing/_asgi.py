@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote
 import anyio
 
 from ._drift import drift
-from ._faults import FaultPlan
+from ._fault_plan import FaultPlan
 from ._routes import HTTPError, Reply, Request, match_route
 from ._store import RecordedRequest, Store
 from ._wire import send_answer, send_refusal
@@ -76,7 +76,8 @@ async def handle_http(
     for key, value in scope.get("headers", ()):
         name, text = key.decode("latin-1").lower(), value.decode("latin-1")
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
-    auth_ok = _auth_ok(token, headers.pop("authorization", None))
+    authorization = headers.pop("authorization", None)
+    auth_ok = _auth_ok(token, authorization)
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
     kind = None if fault is None else fault.kind
     with store.lock:
@@ -84,7 +85,7 @@ async def handle_http(
             RecordedRequest(method, scope["path"], query, headers, auth_ok, _parse(raw_body), kind)
         )
     if fault is not None and not fault.acts:
-        await send_refusal(send, fault)
+        await send_refusal(send, fault, authorization)
         return
     if fault is not None and fault.kind == "slow":
         await anyio.sleep(fault.seconds)
@@ -95,7 +96,7 @@ async def handle_http(
     content = b"" if body is None else json.dumps(body).encode()
     if body is not None:
         extra.insert(0, (b"content-type", b"application/json"))
-    await send_answer(send, reply.status, extra, content, kind)
+    await send_answer(send, reply.status, extra, content, fault, authorization)
 
 
 def _answer(

@@ -1,15 +1,18 @@
-"""The fault plan: which scripted or random fault the fake applies to each matching request."""
+"""The fault kinds: what each ``Fault`` does on the wire, and whether the server acted first."""
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from random import Random
+from dataclasses import dataclass
 
-__all__ = ["KINDS", "SERVER_ERROR_STATUSES", "Fault", "FaultPlan"]
+__all__ = [
+    "ECHO_SPELLINGS",
+    "ECHO_STATUSES",
+    "KINDS",
+    "MALFORMED_VARIANTS",
+    "SERVER_ERROR_STATUSES",
+    "Fault",
+]
 
 #: Every fault kind, in the order of the issue's list.
 KINDS = (
@@ -21,11 +24,28 @@ KINDS = (
     "truncated_json",
     "malformed_json",
     "drift",
+    "bad_gzip",
+    "bad_id",
+    "echo_token",
+    "trickle",
+    "malformed_http",
 )
-#: The kinds after which the server has acted (a run started, a rename applied...).
-_ACTING = frozenset({"slow", "drop_after", "truncated_json", "malformed_json", "drift"})
+#: The kinds after which the server has always acted (a run started, a rename applied...).
+_ACTING = frozenset(
+    {"slow", "drop_after", "truncated_json", "malformed_json", "drift"}
+    | {"bad_gzip", "bad_id", "trickle"}
+)
+#: The kinds whose ``acting`` is a choice (``echo_token``, ``malformed_http``).
+_CHOOSE_ACTING = frozenset({"echo_token", "malformed_http"})
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
-_API_PREFIX = "/api/v1"
+#: The statuses an ``echo_token`` answer may have.
+ECHO_STATUSES = (400, 500, 503)
+#: How an ``echo_token`` answer spells the credentials: the ``Authorization`` header value, the
+#: token itself, the token percent-encoded, the base64 of ``token:``.
+ECHO_SPELLINGS = ("header", "token", "percent", "base64")
+#: What a ``malformed_http`` answer breaks: the status line, a header line, the chunk size, a
+#: Content-Length larger than the body (then the connection closes), a non-numeric one.
+MALFORMED_VARIANTS = ("status_line", "header_line", "chunk_size", "short_body", "content_length")
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,8 @@ class Fault:
 
     Build them with the class methods (``Fault.rate_limited(retry_after=2)``,
     ``Fault.server_error(502, html=True)``, ``Fault.drop_after()``...). A 429, a 5xx and
-    :meth:`drop_before` mean the server did not act; every other kind acts first.
+    :meth:`drop_before` mean the server did not act; :meth:`echo_token` and
+    :meth:`malformed_http` act or not as asked; every other kind acts first.
     """
 
     kind: str
@@ -42,12 +63,17 @@ class Fault:
     retry_after: float | str | None = None
     html: bool = False
     seconds: float = 0.0
+    #: ``malformed_http``: what is broken; ``echo_token``: the spelling; ``bad_id``: the ID.
+    variant: str | None = None
+    ensure_ascii: bool = False
+    acting: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {list(KINDS)}")
         if self.kind == "server_error" and self.status not in SERVER_ERROR_STATUSES:
             raise ValueError(f"server_error status must be one of {SERVER_ERROR_STATUSES}")
+        self._check_variant()
         retry_after = self.retry_after
         if isinstance(retry_after, bool) or not (
             retry_after is None
@@ -59,19 +85,38 @@ class Fault:
             )
         if not 0 <= self.seconds < math.inf:
             raise ValueError(f"seconds must be >= 0, got {self.seconds!r}")
+        if self.acting and self.kind not in _CHOOSE_ACTING:
+            raise ValueError(f"{self.kind} cannot choose whether it acts")
+
+    def _check_variant(self) -> None:
+        allowed = {"malformed_http": MALFORMED_VARIANTS, "echo_token": ECHO_SPELLINGS}.get(
+            self.kind
+        )
+        if allowed is not None and self.variant not in allowed:
+            raise ValueError(f"{self.kind} variant must be one of {allowed}, got {self.variant!r}")
+        if self.kind == "bad_id" and not (isinstance(self.variant, str) and self.variant):
+            raise ValueError(f"bad_id needs a non-empty ID string, got {self.variant!r}")
+        if self.kind == "echo_token" and self.status not in ECHO_STATUSES:
+            raise ValueError(f"echo_token status must be one of {ECHO_STATUSES}")
 
     def __repr__(self) -> str:
         args = {
             "rate_limited": "" if self.retry_after is None else f"retry_after={self.retry_after!r}",
             "server_error": f"{self.status}" + (", html=True" if self.html else ""),
             "slow": f"{self.seconds!r}",
+            "trickle": f"{self.seconds!r}",
+            "bad_id": f"{self.variant!r}",
+            "malformed_http": f"{self.variant!r}, acts={self.acting}",
+            "echo_token": f"{self.status}, {self.variant!r}, acts={self.acting}"
+            + (", html=True" if self.html else "")
+            + (", ensure_ascii=True" if self.ensure_ascii else ""),
         }.get(self.kind, "")
         return f"Fault.{self.kind}({args})"
 
     @property
     def acts(self) -> bool:
         """Whether the server does what the request asked before this fault shows."""
-        return self.kind in _ACTING
+        return self.kind in _ACTING or self.acting
 
     @classmethod
     def rate_limited(cls, retry_after: float | str | None = None) -> Fault:
@@ -113,152 +158,53 @@ class Fault:
         """Act, then answer with unknown keys, missing optional keys and new enum values."""
         return cls("drift")
 
+    @classmethod
+    def bad_gzip(cls) -> Fault:
+        """Act, then answer with ``Content-Encoding: gzip`` and a body that is not gzip."""
+        return cls("bad_gzip")
 
-def _method(method: str) -> str:
-    text = method.strip().upper()
-    if not text or not (text == "*" or text.isalpha()):
-        raise ValueError(f"method must be an HTTP method or '*', got {method!r}")
-    return text
+    @classmethod
+    def bad_id(cls, id: str = "../etc/passwd") -> Fault:
+        """Act, then answer with each computation's ``id`` replaced by ``id`` (say ``"a/b"``)."""
+        return cls("bad_id", variant=id)
 
+    @classmethod
+    def echo_token(
+        cls,
+        status: int = 400,
+        spelling: str = "token",
+        *,
+        html: bool = False,
+        ensure_ascii: bool = False,
+        acts: bool | None = None,
+    ) -> Fault:
+        """A 400, 500 or 503 whose JSON body (or ``html=True`` page) echoes the credentials.
 
-def _route(route: str) -> tuple[str, ...]:
-    """``"/capsules/*/computations"`` -> ``("capsules", "*", "computations")``."""
-    text = route.strip()
-    if text.startswith(_API_PREFIX + "/"):
-        text = text[len(_API_PREFIX) :]
-    segments = tuple(text.strip("/").split("/"))
-    if not text.startswith("/") or not all(segments):
-        raise ValueError(f"route must look like '/computations/*', got {route!r}")
-    return segments
-
-
-def _matches(method: str, route: tuple[str, ...], req_method: str, segments: list[str]) -> bool:
-    if method not in ("*", req_method) or len(route) != len(segments):
-        return False
-    return all(
-        want == got or (want == "*" and got) for want, got in zip(route, segments, strict=True)
-    )
-
-
-@dataclass
-class _Script:
-    method: str
-    route: tuple[str, ...]
-    faults: deque[Fault] = field(default_factory=deque)
-
-
-@dataclass
-class _RandomRule:
-    method: str
-    route: tuple[str, ...]
-    rate: float
-    choices: tuple[Fault, ...]
-    rng: Random
-
-
-class FaultPlan:
-    """The faults a fake injects, per route and method; empty (no faults) by default.
-
-    Faults act where a proxy would: before auth and routing. A request consumes the next
-    fault of the first matching script that still has one; with none, the first matching
-    random rule may pick one. Safe to change while the fake serves from another thread.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._scripts: list[_Script] = []
-        self._randoms: list[_RandomRule] = []
-        self._injected: list[tuple[str, str, Fault]] = []
-
-    def __repr__(self) -> str:
-        return (
-            f"FaultPlan(pending={self.pending}, random_rules={len(self._randoms)},"
-            f" injected={len(self._injected)})"
+        ``spelling`` (see :data:`ECHO_SPELLINGS`) is how they are echoed; in JSON, the token is
+        JSON-escaped, with ``\\uXXXX`` escapes when ``ensure_ascii``. A 500 acts first by
+        default (a crash while answering), a 400 or 503 does not.
+        """
+        acting = status == 500 if acts is None else acts
+        return cls(
+            "echo_token",
+            status=status,
+            variant=spelling,
+            html=html,
+            ensure_ascii=ensure_ascii,
+            acting=acting,
         )
 
-    def script(self, method: str, route: str, *faults: Fault) -> None:
-        """Give the next matching requests these faults, one each, in order (FIFO).
+    @classmethod
+    def trickle(cls, interval: float = 1.0) -> Fault:
+        """Act, then send the answer's body one byte every ``interval`` seconds.
 
-        ``route`` is a path after ``/api/v1`` where ``*`` stands for one segment (an id);
-        ``method`` may be ``"*"`` for any. Scripting the same method and route again
-        appends to its queue. Once a script is used up, its requests pass normally.
+        Over a socket the client sees a body that keeps coming; in process it is only slow.
         """
-        key = (_method(method), _route(route))
-        if not faults:
-            raise ValueError("script() needs at least one Fault")
-        for fault in faults:
-            if not isinstance(fault, Fault):
-                raise TypeError(f"expected Fault, got {type(fault).__name__}")
-        with self._lock:
-            for script in self._scripts:
-                if (script.method, script.route) == key:
-                    script.faults.extend(faults)
-                    return
-            self._scripts.append(_Script(*key, deque(faults)))
+        return cls("trickle", seconds=float(interval))
 
-    def random(
-        self,
-        method: str,
-        route: str,
-        *,
-        rate: float,
-        choices: Sequence[Fault],
-        seed: int | None = None,
-    ) -> None:
-        """Give each matching request a fault with probability ``rate``, picked uniformly.
-
-        A ``seed`` makes the sequence reproducible. A new rule for the same method and route
-        replaces the old one. Scripted faults take precedence.
-        """
-        key = (_method(method), _route(route))
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"rate must be within [0, 1], got {rate!r}")
-        picks = tuple(choices)
-        if not picks or not all(isinstance(f, Fault) for f in picks):
-            raise ValueError("choices must be a non-empty sequence of Fault")
-        rule = _RandomRule(*key, float(rate), picks, Random(seed))
-        with self._lock:
-            self._randoms = [r for r in self._randoms if (r.method, r.route) != key]
-            self._randoms.append(rule)
-
-    def clear(self) -> None:
-        """Forget every script, random rule and injected fault: the fake acts as with no plan."""
-        with self._lock:
-            self._scripts.clear()
-            self._randoms.clear()
-            self._injected.clear()
-
-    @property
-    def injected(self) -> list[tuple[str, str, Fault]]:
-        """``(method, path, fault)`` of every fault applied, in order (a copy)."""
-        with self._lock:
-            return list(self._injected)
-
-    @property
-    def pending(self) -> int:
-        """How many scripted faults are still waiting for a request."""
-        with self._lock:
-            return sum(len(s.faults) for s in self._scripts)
-
-    def take(self, method: str, path: str) -> Fault | None:
-        """The fault for this request (logged as injected), or None. The fake calls this."""
-        if not path.startswith(_API_PREFIX + "/"):
-            return None
-        segments = path[len(_API_PREFIX) + 1 :].split("/")
-        method = method.upper()
-        with self._lock:
-            fault = self._pick(method, segments)
-            if fault is not None:
-                self._injected.append((method, path, fault))
-            return fault
-
-    def _pick(self, method: str, segments: list[str]) -> Fault | None:
-        for script in self._scripts:
-            if script.faults and _matches(script.method, script.route, method, segments):
-                return script.faults.popleft()
-        for rule in self._randoms:
-            if _matches(rule.method, rule.route, method, segments):
-                if rule.rng.random() < rule.rate:
-                    return rule.rng.choice(rule.choices)
-                return None
-        return None
+    @classmethod
+    def malformed_http(cls, variant: str = "status_line", *, acts: bool = True) -> Fault:
+        """An answer that breaks HTTP/1.1 as :data:`MALFORMED_VARIANTS` lists, after acting
+        (or, ``acts=False``, without). Only :func:`serve_hostile_in_thread` writes the broken
+        bytes; uvicorn and ``fake.transport()`` drop the connection instead."""
+        return cls("malformed_http", variant=variant, acting=acts)
