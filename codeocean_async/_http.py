@@ -2,6 +2,8 @@
 
 Nothing else in the package talks to httpx. Whether a failed request may have reached the server
 is judged by what happened on the wire (httpcore's trace events), not by the exception's name.
+Every request ends: the retry budget is a hard deadline on the whole of it, and each attempt has
+its own bound (``RetryPolicy.timeout``, ``RetryPolicy.attempt_timeout``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
+import anyio
 import httpx
 import stamina
 
@@ -26,11 +29,12 @@ from ._errors import (
     LaunchUncertainError,
     RateLimitError,
     ResponseValidationError,
-    error_from_response,
-    redact_credentials,
 )
 from ._ids import check_id
+from ._redact import Secrets
 from ._retry import LaunchGate, OnRetry, WireTrace, current_trace, may_have_acted, retry_delay
+from ._status import error_from_response, excerpt
+from ._wire import connection_error, read_answer
 
 __all__ = ["HTTPPipeline"]
 
@@ -65,6 +69,8 @@ class HTTPPipeline:
         self._transport = transport
         self._base_url = base_url
         self._headers = dict(headers)
+        #: Every spelling of the credentials in ``headers``: cleared from every error and log.
+        self.secrets = Secrets.of_headers(self._headers)
         self.timeout = timeout
         self._timeout_extension = timeout.as_dict()
         self.retry = retry
@@ -89,6 +95,7 @@ class HTTPPipeline:
             transport=self._transport,
         )
         copy.launch_gate = self.launch_gate
+        copy.secrets = self.secrets
         copy._original = self
         return copy
 
@@ -160,8 +167,8 @@ class HTTPPipeline:
         safe = (method != "POST" if idempotent is None else idempotent) and not launch
         sent_at = time.time()
         try:
-            response = await self._send_with_retries(request, safe, launch, on_retry)
-            return None if cast_to is None else _decode(response, cast_to)
+            response = await self._send_within_budget(request, safe, launch, on_retry)
+            return None if cast_to is None else _decode(response, cast_to, self.secrets)
         except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
             if launch and may_have_acted(exc):
                 logger.warning(
@@ -191,26 +198,55 @@ class HTTPPipeline:
         if body is not None:
             content = json.dumps(unstructure(body), separators=(",", ":")).encode()
             headers = {**headers, **_JSON_HEADERS}
-        if self._transport is not None:
-            return httpx.Request(
+        try:
+            if self._transport is not None:
+                return httpx.Request(
+                    method,
+                    self._base_url + path,
+                    params=params,
+                    content=content,
+                    headers=headers,
+                    extensions={"timeout": self._timeout_extension},
+                )
+            return self._client.build_request(
                 method,
                 self._base_url + path,
                 params=params,
                 content=content,
                 headers=headers,
-                extensions={"timeout": self._timeout_extension},
+                timeout=self.timeout,
             )
-        return self._client.build_request(
-            method,
-            self._base_url + path,
-            params=params,
-            content=content,
-            headers=headers,
-            timeout=self.timeout,
+        except httpx.InvalidURL as exc:  # nothing was sent
+            raise ValueError(
+                f"{method} {path}: {_culprit(self._base_url + path, params)} makes the request "
+                f"URL invalid ({exc})"
+            ) from None
+
+    async def _send_within_budget(
+        self, request: httpx.Request, idempotent: bool, launch: bool, on_retry: OnRetry | None
+    ) -> httpx.Response:
+        """``_send_with_retries`` under the retry budget, a hard deadline on the whole request.
+
+        Only this scope's own deadline becomes an error; a cancellation of the caller's passes.
+        """
+        policy = self.retry
+        progress = _Progress()
+        with anyio.CancelScope(deadline=anyio.current_time() + policy.timeout):
+            return await self._send_with_retries(request, idempotent, launch, on_retry, progress)
+        raise APITimeoutError(  # the scope caught its own deadline: nothing else gets here
+            f"{request.method} {self.secrets.text(str(request.url))}: no answer within the retry "
+            f"budget of {policy.timeout:g} s (RetryPolicy.timeout)",
+            request=request,
+            maybe_sent=progress.maybe_sent,
         )
 
     async def _send_with_retries(
-        self, request: httpx.Request, idempotent: bool, launch: bool, on_retry: OnRetry | None
+        self,
+        request: httpx.Request,
+        idempotent: bool,
+        launch: bool,
+        on_retry: OnRetry | None,
+        progress: _Progress,
     ) -> httpx.Response:
         policy = self.retry
         gate = self.launch_gate if launch else None
@@ -221,7 +257,7 @@ class HTTPPipeline:
         # machinery costs more than the request's own bookkeeping. Only a failure enters stamina,
         # which replays it as attempt 1 and decides (and waits) from there.
         try:
-            return await self._send_once(request, 1)
+            return await self._send_once(request, 1, progress)
         except (APIConnectionError, APIStatusError) as exc:
             if policy.attempts == 1:
                 raise
@@ -263,11 +299,37 @@ class HTTPPipeline:
                     raise failure
                 if gate is not None:
                     await gate.wait()
-                return await self._send_once(request, attempt.num)
+                return await self._send_once(request, attempt.num, progress)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
-    async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+    async def _send_once(
+        self, request: httpx.Request, attempt: int, progress: _Progress
+    ) -> httpx.Response:
+        """One attempt, bounded as a whole by ``RetryPolicy.attempt_timeout``."""
         trace = WireTrace()
+        bound = self.retry.attempt_timeout
+        with anyio.CancelScope(deadline=anyio.current_time() + bound):
+            try:
+                return await self._attempt(request, attempt, trace)
+            finally:
+                progress.maybe_sent |= trace.maybe_sent_so_far()
+        logger.info(
+            "%s %s got no complete answer within %g s (attempt %d)",
+            request.method,
+            request.url.path,
+            bound,
+            attempt,
+        )
+        raise APITimeoutError(
+            f"{request.method} {self.secrets.text(str(request.url))}: no complete answer within "
+            f"{bound:g} s (RetryPolicy.attempt_timeout)",
+            request=request,
+            maybe_sent=trace.maybe_sent_so_far(),
+        )
+
+    async def _attempt(
+        self, request: httpx.Request, attempt: int, trace: WireTrace
+    ) -> httpx.Response:
         request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
         token = current_trace.set(trace)
         started = time.monotonic()
@@ -275,29 +337,24 @@ class HTTPPipeline:
             if self._transport is not None:
                 response = await self._transport.handle_async_request(request)
                 response.request = request
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
             else:
-                response = await self._client.send(request)
+                response = await self._client.send(request, stream=True)
+            try:
+                answer = await read_answer(response, self.secrets)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
-            maybe_sent = trace.maybe_sent(exc)
+            error = connection_error(exc, request, trace, self.secrets)
             logger.info(
                 "%s %s failed after %.3f s (attempt %d, %s): %s",
                 request.method,
                 request.url.path,
                 time.monotonic() - started,
                 attempt,
-                "may have reached the server" if maybe_sent else "never sent",
+                "may have reached the server" if error.maybe_sent else "never sent",
                 type(exc).__name__,
             )
-            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-            raise cls(
-                f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}",
-                request=request,
-                maybe_sent=maybe_sent,
-            ) from exc
+            raise error from exc
         except RuntimeError as exc:
             if self._client.is_closed:
                 raise ClientClosedError(
@@ -311,32 +368,53 @@ class HTTPPipeline:
                 "%s %s -> %d in %.3f s (attempt %d)",
                 request.method,
                 request.url.path,
-                response.status_code,
+                answer.status_code,
                 time.monotonic() - started,
                 attempt,
             )
-        date = response.headers.get("date")
+        date = answer.headers.get("date")
         if date is not None:
             self.last_server_date = (date, time.time())
-        if not response.is_success:
-            raise error_from_response(response)
-        return response
+        if not answer.is_success:
+            raise error_from_response(answer, self.secrets)
+        return answer
 
 
-def _decode(response: httpx.Response, cast_to: type[T]) -> T:
+class _Progress:
+    """What the attempts of one request did so far: whether any may have reached the server."""
+
+    __slots__ = ("maybe_sent",)
+
+    def __init__(self) -> None:
+        self.maybe_sent = False
+
+
+def _culprit(url: str, params: Mapping[str, str] | None) -> str:
+    """Which query parameter makes ``url`` invalid (IDs in the path are checked before)."""
+    for name, value in (params or {}).items():
+        try:
+            httpx.URL(url, params={name: value})
+        except httpx.InvalidURL:
+            return f"the parameter {name!r}"
+    return "a parameter"
+
+
+def _decode(response: httpx.Response, cast_to: type[T], secrets: Secrets) -> T:
+    request = response.request
     try:
         data = json.loads(response.content)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        excerpt = redact_credentials(response.text, response.request)[:200]
+        # Cleared before it is cut, so no part of a secret survives the cut.
+        start = secrets.text(response.content[:4096].decode("utf-8", errors="replace"))
         raise ResponseValidationError(
-            f"{response.request.method} {response.request.url} answered {response.status_code} "
-            f"with a body that is not JSON: {excerpt!r}",
+            f"{request.method} {secrets.text(str(request.url))} answered "
+            f"{response.status_code} with a body that is not JSON: {excerpt(start)!r}",
             errors=("not JSON @ $",),
         ) from exc
     try:
         return structure(data, cast_to)
     except ValueError as exc:
-        errors = tuple(getattr(exc, "errors", ()))
+        errors = tuple(secrets.text(e) for e in getattr(exc, "errors", ()))
         raise ResponseValidationError(
-            f"{response.request.method} {response.request.url.path}: {exc}", errors=errors
+            secrets.text(f"{request.method} {request.url.path}: {exc}"), errors=errors
         ) from exc

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 import codeocean_async as co
-from codeocean_async._errors import error_from_response, parse_retry_after
+from codeocean_async._errors import parse_retry_after
+from codeocean_async._status import error_from_response
 
 from .conftest import mock_client
 

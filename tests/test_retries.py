@@ -15,7 +15,7 @@ import pytest
 import stamina
 
 import codeocean_async as co
-from codeocean_async._errors import error_from_response
+from codeocean_async._status import error_from_response
 from codeocean_async._retry import retry_delay
 
 from .conftest import mock_client

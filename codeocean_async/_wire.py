@@ -1,0 +1,137 @@
+"""What the wire did to one attempt, as the exception tree says it: read the answer, map failures.
+
+A success body is read whole; an error body up to ``ERROR_BODY_MAX`` (the rest is discarded and
+the connection closed). Every error httpx raises on the way (the engine's are httpx's by now,
+``_aiohttp_engine``) becomes an ``APIConnectionError`` (``maybe_sent`` judged from the wire trace,
+a host that does not resolve named and not retried) or, for a body that arrived but cannot be
+decoded, a ``ResponseValidationError``. No message shows a secret or runs past a few hundred
+characters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+
+import httpx
+
+from ._config import ERROR_BODY_MAX
+from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
+from ._redact import Secrets
+from ._retry import WireTrace
+from ._status import shorten
+
+__all__ = ["connection_error", "read_answer", "undecodable"]
+
+_CAUSE_CHARS = 200
+#: Headers that describe the body as it was on the wire, not as it is once read and decoded.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+#: getaddrinfo's "try again later": the resolver failed, not the name.
+_TRANSIENT_RESOLUTION = frozenset(
+    code for code in (getattr(socket, "EAI_AGAIN", None),) if code is not None
+)
+
+
+async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Response:
+    """``response`` with its body read: whole on success, else a copy with at most
+    ``ERROR_BODY_MAX`` bytes of the decoded body, cleared of ``secrets``.
+
+    A success body that cannot be decoded (bad gzip) raises ``ResponseValidationError``; for an
+    error answer the status wins, with what could be decoded of its body.
+    """
+    if response.is_success:
+        try:
+            await response.aread()
+        except httpx.DecodingError as exc:
+            raise undecodable(exc, response, secrets) from exc
+        return response
+    kept: list[bytes] = []
+    size = 0
+    with contextlib.suppress(httpx.DecodingError):
+        async with contextlib.aclosing(response.aiter_bytes()) as chunks:
+            async for chunk in chunks:
+                kept.append(chunk[: ERROR_BODY_MAX - size])
+                size += len(kept[-1])
+                if size >= ERROR_BODY_MAX:
+                    break
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS]
+    read = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(kept),
+        request=response.request,
+        extensions=response.extensions,
+    )
+    text = read.text
+    cleared = secrets.text(text)
+    if cleared == text:
+        return read
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=cleared.encode(read.encoding or "utf-8", errors="replace"),
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def undecodable(
+    exc: httpx.DecodingError, response: httpx.Response, secrets: Secrets
+) -> ResponseValidationError:
+    """A success body that arrived but cannot be decoded (its ``Content-Encoding`` lies)."""
+    request = response.request
+    encoding = response.headers.get("content-encoding", "none")
+    return ResponseValidationError(
+        secrets.text(
+            f"{request.method} {request.url} answered {response.status_code} with a body that "
+            f"cannot be decoded (Content-Encoding: {shorten(encoding, 40)}): "
+            f"{shorten(str(exc), _CAUSE_CHARS)}"
+        ),
+        errors=("undecodable body @ $",),
+    )
+
+
+def connection_error(
+    exc: httpx.TransportError, request: httpx.Request, trace: WireTrace, secrets: Secrets
+) -> APIConnectionError:
+    """The tree's error for a transport failure of ``request``."""
+    host = unresolved_host(exc, request)
+    if host is not None:
+        return APIConnectionError(
+            f"{request.method} {secrets.text(str(request.url))} failed: could not resolve host "
+            f"{host} ({shorten(str(exc), _CAUSE_CHARS)})",
+            request=request,
+            maybe_sent=False,
+            retryable=_transient_resolution(exc),
+        )
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    detail = shorten(" ".join(str(exc).split()), _CAUSE_CHARS)
+    return cls(
+        secrets.text(f"{request.method} {request.url} failed: {type(exc).__name__}: {detail}"),
+        request=request,
+        maybe_sent=trace.maybe_sent(exc),
+    )
+
+
+def unresolved_host(exc: BaseException, request: httpx.Request) -> str | None:
+    """The request's host when ``exc`` comes from a name that did not resolve, else ``None``."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    return request.url.host if _gaierror(exc) is not None else None
+
+
+def _transient_resolution(exc: BaseException) -> bool:
+    error = _gaierror(exc)
+    return error is not None and error.errno in _TRANSIENT_RESOLUTION
+
+
+def _gaierror(exc: BaseException) -> socket.gaierror | None:
+    """The resolver's error somewhere in the chain of causes of ``exc``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
