@@ -399,7 +399,10 @@ def _culprit(url: str, params: Mapping[str, str] | None) -> str:
     return "a parameter"
 
 
-def _decode(response: httpx.Response, cast_to: type[T], secrets: Secrets) -> T:
+_NO_SECRETS = Secrets(())
+
+
+def _decode(response: httpx.Response, cast_to: type[T], secrets: Secrets = _NO_SECRETS) -> T:
     request = response.request
     try:
         data = json.loads(response.content)

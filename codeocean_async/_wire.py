@@ -10,7 +10,6 @@ characters.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 
 import httpx
@@ -33,46 +32,70 @@ _TRANSIENT_RESOLUTION = frozenset(
 
 
 async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Response:
-    """``response`` with its body read: whole on success, else a copy with at most
-    ``ERROR_BODY_MAX`` bytes of the decoded body, cleared of ``secrets``.
+    """``response`` read: a success whole, an error up to ``ERROR_BODY_MAX`` bytes (cleared of
+    ``secrets``, the rest never read). The answer returned is a new response holding the body.
 
     A success body that cannot be decoded (bad gzip) raises ``ResponseValidationError``; for an
     error answer the status wins, with what could be decoded of its body.
     """
-    if response.is_success:
-        try:
-            await response.aread()
-        except httpx.DecodingError as exc:
+    success = response.is_success
+    raw = await _read_raw(response, None if success else ERROR_BODY_MAX)
+    # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of async
+    # generators would leave the ones below it suspended (trio warns when they are collected).
+    try:
+        answer = _holding(response, raw, response.headers.multi_items())
+    except httpx.DecodingError as exc:
+        if success:
             raise undecodable(exc, response, secrets) from exc
-        return response
-    kept: list[bytes] = []
-    size = 0
-    with contextlib.suppress(httpx.DecodingError):
-        async with contextlib.aclosing(response.aiter_bytes()) as chunks:
-            async for chunk in chunks:
-                kept.append(chunk[: ERROR_BODY_MAX - size])
-                size += len(kept[-1])
-                if size >= ERROR_BODY_MAX:
-                    break
+        raw = b""
+    if success:
+        return answer
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS]
-    read = httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(kept),
-        request=response.request,
-        extensions=response.extensions,
-    )
+    read = _holding(response, b"" if not raw else answer.content[:ERROR_BODY_MAX], headers)
     text = read.text
     cleared = secrets.text(text)
     if cleared == text:
         return read
+    return _holding(response, cleared.encode(read.encoding or "utf-8", "replace"), headers)
+
+
+def _holding(
+    response: httpx.Response, content: bytes, headers: list[tuple[str, str]]
+) -> httpx.Response:
+    """A response like ``response`` holding ``content`` (decoded now by ``headers``' encoding)."""
     return httpx.Response(
         response.status_code,
         headers=headers,
-        content=cleared.encode(read.encoding or "utf-8", errors="replace"),
+        content=content,
         request=response.request,
         extensions=response.extensions,
     )
+
+
+async def _read_raw(response: httpx.Response, limit: int | None) -> bytes:
+    """The body as it came off the wire, whole or its first ``limit`` bytes.
+
+    At the limit the response is closed (its connection with it, the rest unread), and the
+    stream is then run to its end, which comes at once as a read error: every async generator
+    of the chain finishes, none is left suspended.
+    """
+    kept: list[bytes] = []
+    size = 0
+    closed = False
+    try:
+        async for chunk in response.aiter_raw():
+            if closed:
+                continue
+            kept.append(chunk)
+            size += len(chunk)
+            if limit is not None and size >= limit:
+                closed = True
+                await response.aclose()
+    except httpx.TransportError:
+        if not closed:
+            raise
+    body = b"".join(kept)
+    return body if limit is None else body[:limit]
 
 
 def undecodable(
