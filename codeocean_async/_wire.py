@@ -39,19 +39,27 @@ async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Respo
     error answer the status wins, with what could be decoded of its body.
     """
     success = response.is_success
-    raw = await _read_raw(response, None if success else ERROR_BODY_MAX)
-    # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of async
-    # generators would leave the ones below it suspended (trio warns when they are collected).
     try:
-        answer = _holding(response, raw, response.headers.multi_items())
-    except httpx.DecodingError as exc:
+        decoded = response.content  # an in-process transport may hand it over read
+    except httpx.ResponseNotRead:
+        raw = await _read_raw(response, None if success else ERROR_BODY_MAX)
+        # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of
+        # async generators would leave the ones below it suspended (trio warns of them).
+        try:
+            answer = _holding(response, raw, response.headers.multi_items())
+        except httpx.DecodingError as exc:
+            if success:
+                raise undecodable(exc, response, secrets) from exc
+            decoded = b""
+        else:
+            if success:
+                return answer
+            decoded = answer.content
+    else:
         if success:
-            raise undecodable(exc, response, secrets) from exc
-        raw = b""
-    if success:
-        return answer
+            return response
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS]
-    read = _holding(response, b"" if not raw else answer.content[:ERROR_BODY_MAX], headers)
+    read = _holding(response, decoded[:ERROR_BODY_MAX], headers)
     text = read.text
     cleared = secrets.text(text)
     if cleared == text:
