@@ -1,4 +1,4 @@
-"""The aiohttp engine: an httpx transport over aiohttp that acts only when asked, raising httpx's errors.
+"""The aiohttp engine: an httpx transport over aiohttp that never acts on its own, raising httpx's.
 
 Imported only when the aiohttp engine is chosen (it needs the ``aiohttp`` extra). Two things differ
 from ``httpx_aiohttp``'s own transport:
@@ -49,9 +49,9 @@ def map_aiohttp_error(exc: Exception) -> httpx.TransportError:
     elif isinstance(exc, aiohttp.ServerDisconnectedError):
         mapped = httpx.RemoteProtocolError
         message = "Server disconnected without sending a complete response"
-    elif isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
-        mapped = httpx.RemoteProtocolError  # a malformed or incomplete answer
-    elif isinstance(exc, HttpProcessingError):
+    elif isinstance(
+        exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError | HttpProcessingError
+    ):
         mapped = httpx.RemoteProtocolError  # a malformed or incomplete answer
     elif isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         mapped = httpx.UnsupportedProtocol

@@ -51,6 +51,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
+
 class CodeOceanError(Exception):
     """The root of every error this package raises on purpose."""
 

@@ -19,8 +19,9 @@ import anyio
 import httpx
 import stamina
 
+from ._attempt import Progress, Sender
 from ._config import RetryPolicy
-from ._converter import structure, unstructure
+from ._converter import unstructure
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -32,9 +33,8 @@ from ._errors import (
 )
 from ._ids import check_id
 from ._redact import Secrets
-from ._retry import LaunchGate, OnRetry, WireTrace, current_trace, may_have_acted, retry_delay
-from ._status import error_from_response, excerpt
-from ._wire import connection_error, read_answer
+from ._retry import LaunchGate, OnRetry, may_have_acted, retry_delay
+from ._wire import culprit, decode
 
 __all__ = ["HTTPPipeline"]
 
@@ -63,23 +63,18 @@ class HTTPPipeline:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._client = client
-        #: The transport of an httpx client this SDK created: requests go to it directly,
-        #: skipping the client layer (cookies, hooks, redirects) that nothing here uses. A
-        #: caller's client is always used through ``send()``, so its hooks and auth apply.
         self._transport = transport
         self._base_url = base_url
         self._headers = dict(headers)
-        #: Every spelling of the credentials in ``headers``: cleared from every error and log.
+        #: Every spelling of the credentials: cleared from every error and log line.
         self.secrets = Secrets.of_headers(self._headers)
+        self._sender = Sender(client=client, transport=transport, secrets=self.secrets)
         self.timeout = timeout
         self._timeout_extension = timeout.as_dict()
         self.retry = retry
         self._closed = False
         self._original: HTTPPipeline | None = None  # set on copies: closing it closes them too
         self.launch_gate = LaunchGate()
-        #: The last ``Date`` header the server sent, with the local time it arrived: the server's
-        #: clock, to compare a launch time with the ``created`` times the server reports.
-        self.last_server_date: tuple[str, float] | None = None
 
     def copy(self, *, timeout: httpx.Timeout, retry: RetryPolicy) -> HTTPPipeline:
         """A pipeline over the same httpx client with other settings (``with_options``).
@@ -95,9 +90,14 @@ class HTTPPipeline:
             transport=self._transport,
         )
         copy.launch_gate = self.launch_gate
-        copy.secrets = self.secrets
+        copy._sender, copy.secrets = self._sender, self.secrets
         copy._original = self
         return copy
+
+    @property
+    def last_server_date(self) -> tuple[str, float] | None:
+        """The last ``Date`` header the server sent, with the local time it arrived."""
+        return self._sender.last_server_date
 
     @property
     def closed(self) -> bool:
@@ -168,7 +168,7 @@ class HTTPPipeline:
         sent_at = time.time()
         try:
             response = await self._send_within_budget(request, safe, launch, on_retry)
-            return None if cast_to is None else _decode(response, cast_to, self.secrets)
+            return None if cast_to is None else decode(response, cast_to, self.secrets)
         except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
             if launch and may_have_acted(exc):
                 logger.warning(
@@ -198,27 +198,17 @@ class HTTPPipeline:
         if body is not None:
             content = json.dumps(unstructure(body), separators=(",", ":")).encode()
             headers = {**headers, **_JSON_HEADERS}
+        fields: dict[str, Any] = {"params": params, "content": content, "headers": headers}
         try:
             if self._transport is not None:
-                return httpx.Request(
-                    method,
-                    self._base_url + path,
-                    params=params,
-                    content=content,
-                    headers=headers,
-                    extensions={"timeout": self._timeout_extension},
-                )
+                timeout = {"timeout": self._timeout_extension}
+                return httpx.Request(method, self._base_url + path, **fields, extensions=timeout)
             return self._client.build_request(
-                method,
-                self._base_url + path,
-                params=params,
-                content=content,
-                headers=headers,
-                timeout=self.timeout,
+                method, self._base_url + path, **fields, timeout=self.timeout
             )
         except httpx.InvalidURL as exc:  # nothing was sent
             raise ValueError(
-                f"{method} {path}: {_culprit(self._base_url + path, params)} makes the request "
+                f"{method} {path}: {culprit(self._base_url + path, params)} makes the request "
                 f"URL invalid ({exc})"
             ) from None
 
@@ -230,9 +220,12 @@ class HTTPPipeline:
         Only this scope's own deadline becomes an error; a cancellation of the caller's passes.
         """
         policy = self.retry
-        progress = _Progress()
-        with anyio.CancelScope(deadline=anyio.current_time() + policy.timeout):
-            return await self._send_with_retries(request, idempotent, launch, on_retry, progress)
+        progress = Progress()
+        deadline = anyio.current_time() + policy.timeout
+        with anyio.CancelScope(deadline=deadline):
+            return await self._send_with_retries(
+                request, idempotent, launch, on_retry, progress, deadline
+            )
         raise APITimeoutError(  # the scope caught its own deadline: nothing else gets here
             f"{request.method} {self.secrets.text(str(request.url))}: no answer within the retry "
             f"budget of {policy.timeout:g} s (RetryPolicy.timeout)",
@@ -246,18 +239,20 @@ class HTTPPipeline:
         idempotent: bool,
         launch: bool,
         on_retry: OnRetry | None,
-        progress: _Progress,
+        progress: Progress,
+        deadline: float,
     ) -> httpx.Response:
         policy = self.retry
         gate = self.launch_gate if launch else None
         if gate is not None:
             await gate.wait()
-        started = time.monotonic()
+        send = self._sender.send
+        bound = policy.attempt_timeout
         # The first attempt goes out directly: most requests succeed, and setting up the retry
         # machinery costs more than the request's own bookkeeping. Only a failure enters stamina,
         # which replays it as attempt 1 and decides (and waits) from there.
         try:
-            return await self._send_once(request, 1, progress)
+            return await send(request, attempt=1, bound=bound, progress=progress)
         except (APIConnectionError, APIStatusError) as exc:
             if policy.attempts == 1:
                 raise
@@ -272,7 +267,7 @@ class HTTPPipeline:
             )
             if delay is None:
                 return False
-            if time.monotonic() - started + delay > policy.timeout:
+            if anyio.current_time() + delay > deadline:
                 return False  # the retry would end past the budget: give up now
             logger.warning(
                 "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
@@ -299,125 +294,5 @@ class HTTPPipeline:
                     raise failure
                 if gate is not None:
                     await gate.wait()
-                return await self._send_once(request, attempt.num, progress)
+                return await send(request, attempt=attempt.num, bound=bound, progress=progress)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
-
-    async def _send_once(
-        self, request: httpx.Request, attempt: int, progress: _Progress
-    ) -> httpx.Response:
-        """One attempt, bounded as a whole by ``RetryPolicy.attempt_timeout``."""
-        trace = WireTrace()
-        bound = self.retry.attempt_timeout
-        with anyio.CancelScope(deadline=anyio.current_time() + bound):
-            try:
-                return await self._attempt(request, attempt, trace)
-            finally:
-                progress.maybe_sent |= trace.maybe_sent_so_far()
-        logger.info(
-            "%s %s got no complete answer within %g s (attempt %d)",
-            request.method,
-            request.url.path,
-            bound,
-            attempt,
-        )
-        raise APITimeoutError(
-            f"{request.method} {self.secrets.text(str(request.url))}: no complete answer within "
-            f"{bound:g} s (RetryPolicy.attempt_timeout)",
-            request=request,
-            maybe_sent=trace.maybe_sent_so_far(),
-        )
-
-    async def _attempt(
-        self, request: httpx.Request, attempt: int, trace: WireTrace
-    ) -> httpx.Response:
-        request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
-        token = current_trace.set(trace)
-        started = time.monotonic()
-        try:
-            if self._transport is not None:
-                response = await self._transport.handle_async_request(request)
-                response.request = request
-            else:
-                response = await self._client.send(request, stream=True)
-            try:
-                answer = await read_answer(response, self.secrets)
-            finally:
-                await response.aclose()
-        except httpx.TransportError as exc:
-            error = connection_error(exc, request, trace, self.secrets)
-            logger.info(
-                "%s %s failed after %.3f s (attempt %d, %s): %s",
-                request.method,
-                request.url.path,
-                time.monotonic() - started,
-                attempt,
-                "may have reached the server" if error.maybe_sent else "never sent",
-                type(exc).__name__,
-            )
-            raise error from exc
-        except RuntimeError as exc:
-            if self._client.is_closed:
-                raise ClientClosedError(
-                    "the httpx client of this AsyncCodeOcean is closed"
-                ) from exc
-            raise
-        finally:
-            current_trace.reset(token)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d in %.3f s (attempt %d)",
-                request.method,
-                request.url.path,
-                answer.status_code,
-                time.monotonic() - started,
-                attempt,
-            )
-        date = answer.headers.get("date")
-        if date is not None:
-            self.last_server_date = (date, time.time())
-        if not answer.is_success:
-            raise error_from_response(answer, self.secrets)
-        return answer
-
-
-class _Progress:
-    """What the attempts of one request did so far: whether any may have reached the server."""
-
-    __slots__ = ("maybe_sent",)
-
-    def __init__(self) -> None:
-        self.maybe_sent = False
-
-
-def _culprit(url: str, params: Mapping[str, str] | None) -> str:
-    """Which query parameter makes ``url`` invalid (IDs in the path are checked before)."""
-    for name, value in (params or {}).items():
-        try:
-            httpx.URL(url, params={name: value})
-        except httpx.InvalidURL:
-            return f"the parameter {name!r}"
-    return "a parameter"
-
-
-_NO_SECRETS = Secrets(())
-
-
-def _decode(response: httpx.Response, cast_to: type[T], secrets: Secrets = _NO_SECRETS) -> T:
-    request = response.request
-    try:
-        data = json.loads(response.content)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        # Cleared before it is cut, so no part of a secret survives the cut.
-        start = secrets.text(response.content[:4096].decode("utf-8", errors="replace"))
-        raise ResponseValidationError(
-            f"{request.method} {secrets.text(str(request.url))} answered "
-            f"{response.status_code} with a body that is not JSON: {excerpt(start)!r}",
-            errors=("not JSON @ $",),
-        ) from exc
-    try:
-        return structure(data, cast_to)
-    except ValueError as exc:
-        errors = tuple(secrets.text(e) for e in getattr(exc, "errors", ()))
-        raise ResponseValidationError(
-            secrets.text(f"{request.method} {request.url.path}: {exc}"), errors=errors
-        ) from exc

@@ -43,9 +43,7 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
-def error_from_response(
-    response: httpx.Response, secrets: Secrets | None = None
-) -> APIStatusError:
+def error_from_response(response: httpx.Response, secrets: Secrets | None = None) -> APIStatusError:
     """Build the exception for a non-2xx ``response`` (its body must already be read).
 
     ``secrets`` (by default: those of the request's ``Authorization`` header) are cleared from

@@ -1,4 +1,4 @@
-"""What the wire did to one attempt, as the exception tree says it: read the answer, map failures.
+"""What the wire did to a request, as the exception tree says it: read, map failures, decode.
 
 A success body is read whole; an error body up to ``ERROR_BODY_MAX`` (the rest is discarded and
 the connection closed). Every error httpx raises on the way (the engine's are httpx's by now,
@@ -10,17 +10,23 @@ characters.
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Mapping
+from typing import TypeVar
 
 import httpx
 
 from ._config import ERROR_BODY_MAX
+from ._converter import structure
 from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
 from ._redact import Secrets
 from ._retry import WireTrace
-from ._status import shorten
+from ._status import excerpt, shorten
 
-__all__ = ["connection_error", "read_answer", "undecodable"]
+__all__ = ["connection_error", "culprit", "decode", "read_answer", "undecodable"]
+
+T = TypeVar("T")
 
 _CAUSE_CHARS = 200
 #: Headers that describe the body as it was on the wire, not as it is once read and decoded.
@@ -166,3 +172,38 @@ def _gaierror(exc: BaseException) -> socket.gaierror | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def culprit(url: str, params: Mapping[str, str] | None) -> str:
+    """Which query parameter makes ``url`` invalid (IDs in the path are checked before)."""
+    for name, value in (params or {}).items():
+        try:
+            httpx.URL(url, params={name: value})
+        except httpx.InvalidURL:
+            return f"the parameter {name!r}"
+    return "a parameter"
+
+
+_NO_SECRETS = Secrets(())
+
+
+def decode(response: httpx.Response, cast_to: type[T], secrets: Secrets = _NO_SECRETS) -> T:
+    """A 2xx body structured as ``cast_to``, or ``ResponseValidationError`` naming each path."""
+    request = response.request
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        # Cleared before it is cut, so no part of a secret survives the cut.
+        start = secrets.text(response.content[:4096].decode("utf-8", errors="replace"))
+        raise ResponseValidationError(
+            f"{request.method} {secrets.text(str(request.url))} answered "
+            f"{response.status_code} with a body that is not JSON: {excerpt(start)!r}",
+            errors=("not JSON @ $",),
+        ) from exc
+    try:
+        return structure(data, cast_to)
+    except ValueError as exc:
+        errors = tuple(secrets.text(e) for e in getattr(exc, "errors", ()))
+        raise ResponseValidationError(
+            secrets.text(f"{request.method} {request.url.path}: {exc}"), errors=errors
+        ) from exc

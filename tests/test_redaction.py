@@ -36,7 +36,12 @@ def b64(text: str, *, urlsafe: bool = False) -> str:
 
 def spellings(token: str) -> set[str]:
     """Every way the tests expect a server might echo ``token``."""
-    encoded = {b64(f"{token}:"), b64(token), b64(f"{token}:", urlsafe=True), b64(token, urlsafe=True)}
+    encoded = {
+        b64(f"{token}:"),
+        b64(token),
+        b64(f"{token}:", urlsafe=True),
+        b64(token, urlsafe=True),
+    }
     encoded |= {e.rstrip("=") for e in encoded}
     forms = {token, *encoded}
     for secret in (token, *encoded):

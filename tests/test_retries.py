@@ -16,8 +16,8 @@ import stamina
 
 import codeocean_async as co
 from codeocean_async._config import RETRY_AFTER_MIN
-from codeocean_async._status import error_from_response
 from codeocean_async._retry import retry_delay
+from codeocean_async._status import error_from_response
 
 from .conftest import mock_client
 

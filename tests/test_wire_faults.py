@@ -44,7 +44,9 @@ def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
 
 def client_for(server: WireServer, engine: Engine, **kwargs: Any) -> co.AsyncCodeOcean:
     kwargs.setdefault("retry", RETRY)
-    return co.AsyncCodeOcean(domain=server.url, token="cop_wire_token_0123", engine=engine, **kwargs)
+    return co.AsyncCodeOcean(
+        domain=server.url, token="cop_wire_token_0123", engine=engine, **kwargs
+    )
 
 
 def always(*steps: Step) -> Callable[[Request], Iterable[Step]]:
@@ -62,7 +64,10 @@ def ok_then(*steps: Step) -> Callable[[Request], Iterable[Step]]:
 #: connection failed on the way (False), and what the server sends.
 FAULTS: dict[str, tuple[bool, tuple[Step, ...]]] = {
     "bad gzip": (True, (response(200, b"not gzip at all", headers={"content-encoding": "gzip"}),)),
-    "bad deflate": (True, (response(200, b"\xff\xfe\x00", headers={"content-encoding": "deflate"}),)),
+    "bad deflate": (
+        True,
+        (response(200, b"\xff\xfe\x00", headers={"content-encoding": "deflate"}),),
+    ),
     "malformed status line": (False, (b"HTTP/1.1 abc OK\r\ncontent-length: 2\r\n\r\n{}",)),
     "malformed header line": (
         False,
@@ -86,7 +91,7 @@ FAULTS: dict[str, tuple[bool, tuple[Step, ...]]] = {
     ),
     "close before any byte": (False, (CLOSE,)),
     "close mid-headers": (False, (b"HTTP/1.1 200 OK\r\ncontent-ty", CLOSE)),
-    "close mid-body": (False, (b"HTTP/1.1 200 OK\r\ncontent-length: 60\r\n\r\n{\"id\": ", CLOSE)),
+    "close mid-body": (False, (b'HTTP/1.1 200 OK\r\ncontent-length: 60\r\n\r\n{"id": ', CLOSE)),
 }
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import attrs
 
-__all__ = ["CLOSE", "Request", "Step", "WireServer", "serve", "response"]
+__all__ = ["CLOSE", "Request", "Step", "WireServer", "response", "serve"]
 
 
 class _Close:
