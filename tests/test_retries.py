@@ -250,6 +250,22 @@ async def test_a_rate_limited_run_is_retried() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_launch_held_past_its_budget_is_a_timeout_that_sent_nothing() -> None:
+    script = Script(status(429, retry_after="1"), ok(RUN))
+    async with mock_client(script) as client:
+        hurried = client.with_options(retry=co.RetryPolicy(timeout=0.3))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: client.computations.run(capsule_id="c"))
+            while not script.requests:  # the first launch met the 429: every launch is held
+                await anyio.sleep(0.01)
+            with pytest.raises(co.APITimeoutError, match="retry budget of 0.3 s") as info:
+                await hurried.computations.run(capsule_id="c")
+    assert not isinstance(info.value, co.LaunchUncertainError)
+    assert info.value.maybe_sent is False
+    assert len(script.requests) == 2  # the held launch's own retry, not the hurried one
+
+
+@pytest.mark.anyio
 async def test_a_run_that_never_reached_the_server_is_retried() -> None:
     script = Script(httpx.ConnectError, ok(RUN))
     async with mock_client(script) as client:
