@@ -169,7 +169,8 @@ def _traced_session(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
         created = aiohttp.ClientSession(connector=connector, trace_configs=[config])
         # aiohttp resends an idempotent request once when a reused connection drops (RFC 9112
         # 9.3.1 allows it); the retry policy alone decides here. There is no public switch.
-        created._retry_connection = False
+        if hasattr(created, "_retry_connection"):  # aiohttp 3.10 has no such resend
+            created._retry_connection = False
         return created
 
     return session

@@ -192,7 +192,7 @@ def trickle(status: int = 200) -> Callable[[Request], Iterator[Step]]:
 
 async def test_a_trickled_read_ends_at_the_retry_budget(engine: Engine) -> None:
     with serve(trickle(), lifetime=10) as server:
-        async with client_for(server, engine, retry=co.RetryPolicy(timeout=1.5)) as client:
+        async with client_for(server, engine, retry=co.RetryPolicy(timeout=1)) as client:
             started = time.monotonic()
             with pytest.raises(co.APITimeoutError, match="retry budget") as info:
                 await client.capsules.get("cap-1")
@@ -202,7 +202,7 @@ async def test_a_trickled_read_ends_at_the_retry_budget(engine: Engine) -> None:
 
 async def test_a_trickled_run_ends_uncertain_at_the_retry_budget(engine: Engine) -> None:
     with serve(trickle(), lifetime=10) as server:
-        async with client_for(server, engine, retry=co.RetryPolicy(timeout=1.5)) as client:
+        async with client_for(server, engine, retry=co.RetryPolicy(timeout=1)) as client:
             started = time.monotonic()
             with pytest.raises(co.LaunchUncertainError) as info:
                 await client.computations.run(capsule_id="cap-1")
@@ -212,7 +212,7 @@ async def test_a_trickled_run_ends_uncertain_at_the_retry_budget(engine: Engine)
 
 
 async def test_each_attempt_is_bounded_as_a_whole(engine: Engine) -> None:
-    policy = co.RetryPolicy(attempts=2, attempt_timeout=0.5, timeout=20)
+    policy = co.RetryPolicy(attempts=2, attempt_timeout=0.3, timeout=20)
     with serve(trickle(503), lifetime=10) as server:
         async with client_for(server, engine, retry=policy) as client:
             started = time.monotonic()
@@ -225,11 +225,11 @@ async def test_each_attempt_is_bounded_as_a_whole(engine: Engine) -> None:
 async def test_the_callers_own_cancellation_stays_a_cancellation(engine: Engine) -> None:
     with serve(trickle(), lifetime=10) as server:
         async with client_for(server, engine, retry=co.RetryPolicy(timeout=30)) as client:
-            with anyio.move_on_after(0.5) as scope:
+            with anyio.move_on_after(0.3) as scope:
                 await client.capsules.get("cap-1")
             assert scope.cancelled_caught  # no APITimeoutError: the caller's deadline won
             with pytest.raises(TimeoutError) as info:
-                with anyio.fail_after(0.5):
+                with anyio.fail_after(0.3):
                     await client.capsules.get("cap-1")
             assert not isinstance(info.value, co.CodeOceanError)
 

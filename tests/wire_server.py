@@ -10,6 +10,7 @@ socket has a timeout, and leaving the ``with`` block closes every connection.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -89,21 +90,23 @@ class WireServer:
 
     def _accept_loop(self) -> None:
         number = 0
-        while self._running():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(0.05)
-            with self._lock:
-                self._sockets.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn, number), daemon=True)
-            number += 1
-            self._threads.append(thread)
-            thread.start()
-        self._listener.close()
+        try:
+            while self._running():
+                try:
+                    conn, _ = self._listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                conn.settimeout(0.05)
+                with self._lock:
+                    self._sockets.append(conn)
+                thread = threading.Thread(target=self._serve, args=(conn, number), daemon=True)
+                number += 1
+                self._threads.append(thread)
+                thread.start()
+        finally:
+            self._listener.close()
 
     def _recv(self, conn: socket.socket) -> bytes:
         while self._running():
@@ -160,6 +163,10 @@ class WireServer:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._lock:  # wakes a blocked accept() or recv() at once
+            for sock in [self._listener, *self._sockets]:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         for thread in list(self._threads):
             thread.join(timeout=2)
         with self._lock:
