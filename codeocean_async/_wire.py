@@ -45,6 +45,9 @@ async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Respo
     error answer the status wins, with what could be decoded of its body.
     """
     success = response.is_success
+    if success and response.headers.get("content-encoding", "identity") == "identity":
+        await response.aread()  # nothing to decode, so nothing can fail halfway down the chain
+        return response
     try:
         decoded = response.content  # an in-process transport may hand it over read
     except httpx.ResponseNotRead:
