@@ -41,58 +41,76 @@ def _char_spellings(char: str) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
-def _base64_forms(secret: str) -> Iterable[str]:
-    raw = secret.encode()
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = encoded.decode("ascii")
-        yield text
-        yield text.rstrip("=")
+#: base64 and its URL-safe alphabet differ in two characters; padding may be dropped.
+_BASE64_TWINS = {"+": "-", "/": "_"}
+_PADDING = "(?:" + _char_spellings("=") + "){0,2}"
+
+
+def _pattern_of(secret: str, *, encoded: bool) -> str:
+    """The regex of every spelling of ``secret`` (of either base64 alphabet when ``encoded``)."""
+    parts = []
+    for char in secret.rstrip("=") if encoded else secret:
+        spelled = _char_spellings(char)
+        if encoded and char in _BASE64_TWINS:
+            spelled = f"(?:{spelled}|{_char_spellings(_BASE64_TWINS[char])})"
+        parts.append(spelled)
+    return "".join(parts) + (_PADDING if encoded else "")
 
 
 class Secrets:
-    """The spellings of one client's credentials, compiled once."""
+    """The spellings of one client's credentials: ``plain`` strings and the base64 of
+    ``base64_of`` strings (standard or URL-safe, padded or not)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        unique = sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True)
-        self._pattern: re.Pattern[str] | None = None
-        if unique:
-            alternatives = ("".join(_char_spellings(c) for c in s) for s in unique)
-            self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    def __init__(self, plain: Iterable[str] = (), *, base64_of: Iterable[str] = ()) -> None:
+        encoded = {base64.b64encode(s.encode()).decode("ascii") for s in base64_of if s}
+        self._secrets = sorted(
+            {(s, False) for s in plain if len(s) >= _MIN_SECRET}
+            | {(s, True) for s in encoded if len(s.rstrip("=")) >= _MIN_SECRET},
+            key=lambda item: len(item[0].rstrip("=") if item[1] else item[0]),  # longest first
+            reverse=True,
+        )
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def _pattern(self) -> re.Pattern[str]:
+        """One regex for every spelling of every secret, compiled on first use (most clients
+        never see an error)."""
+        if self._compiled is None:
+            alternatives = (_pattern_of(s, encoded=encoded) for s, encoded in self._secrets)
+            self._compiled = re.compile("|".join(alternatives), re.IGNORECASE)
+        return self._compiled
 
     @classmethod
     def of_token(cls, token: str) -> Secrets:
         """The token, raw and as the base64 of ``token:`` (the Basic header) and of itself."""
-        forms = [token, *_base64_forms(f"{token}:"), *_base64_forms(token)]
-        return cls(forms)
+        return cls([token], base64_of=[f"{token}:", token])
 
     @classmethod
     def of_headers(cls, headers: Mapping[str, str]) -> Secrets:
         """The secrets of an ``Authorization`` header (the token inside a Basic one, too)."""
         header = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if not header:
-            return cls(())
+            return cls()
         scheme, _, credentials = header.partition(" ")
-        secrets = [header, credentials]
         if scheme.lower() == "basic" and credentials:
             try:
                 decoded = base64.b64decode(credentials, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 decoded = ""
-            user, _, password = decoded.partition(":")
-            for part in (user, password):
-                if part:
-                    secrets += [part, *_base64_forms(f"{part}:"), *_base64_forms(part)]
-        return cls(secrets)
+            if decoded:
+                user, _, password = decoded.partition(":")
+                return cls([user, password], base64_of=[decoded, user, password])
+        return cls([credentials or header])
 
     def text(self, text: str) -> str:
         """``text`` with every spelling of every secret replaced by ``[redacted]``."""
-        if self._pattern is None or not text:
+        if not text or not self._secrets:
             return text
         return self._pattern.sub(REDACTED, text)
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every string in it (keys too) cleared by ``text()``."""
-        if self._pattern is None:
+        if not self._secrets:
             return value
         if isinstance(value, str):
             return self.text(value)
