@@ -13,7 +13,9 @@ from ._errors import ConfigurationError
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "ERROR_BODY_MAX",
     "MIN_SERVER_VERSION",
+    "RETRY_AFTER_MIN",
     "PollPolicy",
     "RetryPolicy",
     "check_timeout",
@@ -29,6 +31,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=30.0)
 
 #: Seconds before a wait's deadline for a last look, when its schedule's next poll would be late.
 LAST_LOOK = 1.0
+
+#: The least a ``Retry-After`` hint is waited, in seconds: a hint of 0 (or less) must not turn the
+#: retries into a burst of requests within milliseconds.
+RETRY_AFTER_MIN = 0.5
+
+#: The most bytes of an error answer's body that are read (decoded); the rest is discarded and
+#: the connection closed. Enough for any JSON error and the words of an HTML error page.
+ERROR_BODY_MAX = 64 * 1024
 
 
 def _seconds(value: object, what: str) -> float:
@@ -126,10 +136,18 @@ class RetryPolicy:
     - 502/503/504, timeouts and connections dropped after the request was sent: requests that
       are safe to repeat (reads, rename), after a backoff. A run request is never resent then:
       it raises ``LaunchUncertainError`` (or reconciles, when asked).
+    - A host name that does not resolve: never retried.
 
     The backoff before retry n (1-based) is uniform in ``[0, min(wait_max, wait_initial *
-    2**(n-1))]`` ("full jitter"). At most ``attempts`` tries in all, and no retry is started that
-    would end past ``timeout`` seconds after the first try. ``RetryPolicy.none()`` never retries.
+    2**(n-1))]`` ("full jitter"); a ``Retry-After`` hint is waited at least ``RETRY_AFTER_MIN``
+    (0.5 s). At most ``attempts`` tries in all.
+
+    Every request ends: ``timeout`` is a hard deadline on the whole request, from the call to the
+    last byte of the answer, the attempt in flight and the waits between attempts included (no
+    retry is started that would end past it). ``attempt_timeout`` bounds each attempt as a whole
+    (connect, send, the whole answer, however slowly it trickles in; httpx's timeouts bound each
+    read). Past either, a read raises ``APITimeoutError`` and a run request
+    ``LaunchUncertainError``. ``RetryPolicy.none()`` never retries.
 
     ``settle`` is how long a reconciliation waits for a possibly started run to appear in the
     capsule's computation list, between each of its ``reconcile_attempts`` looks.
@@ -137,7 +155,8 @@ class RetryPolicy:
 
     attempts: int = 5
     # Long enough for a Retry-After up to retry_after_max to be waited out.
-    timeout: float = attrs.field(default=300.0, validator=_non_negative)
+    timeout: float = attrs.field(default=300.0, validator=_positive)
+    attempt_timeout: float = attrs.field(default=120.0, validator=_positive)
     wait_initial: float = attrs.field(default=0.5, validator=_non_negative)
     wait_max: float = attrs.field(default=10.0, validator=_non_negative)
     retry_after_max: float = attrs.field(default=120.0, validator=_non_negative)

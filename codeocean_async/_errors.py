@@ -1,4 +1,4 @@
-"""The exception tree, and the one place a non-2xx answer becomes an exception.
+"""The exception tree (a non-2xx answer becomes one of them in ``_status``).
 
 ```
 CodeOceanError
@@ -20,10 +20,7 @@ CodeOceanError
 
 from __future__ import annotations
 
-import base64
 import email.utils
-import json
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -51,14 +48,8 @@ __all__ = [
     "ServerError",
     "WaitError",
     "WaitTimeoutError",
-    "error_from_response",
     "parse_retry_after",
-    "redact_credentials",
 ]
-
-_EXCERPT_CHARS = 200
-_HTML_NOISE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]*>")
 
 
 class CodeOceanError(Exception):
@@ -78,13 +69,22 @@ class APIConnectionError(CodeOceanError):
 
     ``__cause__`` is the underlying ``httpx`` exception. ``maybe_sent`` tells whether the
     request may have reached the server (judged by what happened on the wire): when it is
-    ``False``, the server cannot have acted on it.
+    ``False``, the server cannot have acted on it. ``retryable`` is ``False`` when trying again
+    cannot help (the host name does not resolve): such an error is raised at once.
     """
 
-    def __init__(self, message: str, *, request: httpx.Request, maybe_sent: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request,
+        maybe_sent: bool = True,
+        retryable: bool = True,
+    ) -> None:
         super().__init__(message)
         self.request = request
         self.maybe_sent = maybe_sent
+        self.retryable = retryable
 
 
 class APITimeoutError(APIConnectionError):
@@ -215,71 +215,6 @@ class ComputationFailedError(WaitError):
         self.outcome = outcome
         #: For a wait on many: every computation that did not succeed, in input order.
         self.failed = failed or (computation,)
-
-
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-}
-
-
-def redact_credentials(text: str, request: httpx.Request) -> str:
-    """``text`` with the request's credentials (header, base64 and plain) replaced.
-
-    A server or proxy that echoes the request back must not put the token into an exception
-    message or a log line.
-    """
-    header = request.headers.get("authorization")
-    if not header or not text:
-        return text
-    secrets = [header]
-    _scheme, _, encoded = header.partition(" ")
-    if encoded:
-        secrets.append(encoded)
-        try:
-            user, _, password = base64.b64decode(encoded).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            user = password = ""
-        secrets += [s for s in (f"{user}:{password}", user, password) if len(s) >= 4]
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return text
-
-
-def error_from_response(response: httpx.Response) -> APIStatusError:
-    """Build the exception for a non-2xx ``response`` (its body must already be read)."""
-    body: Any = None
-    text = redact_credentials(response.text, response.request)
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        body = None
-    message = ""
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = body["message"]
-    elif body is None and text.strip():
-        message = _excerpt(text)
-    if not message:
-        message = response.reason_phrase or "error"
-    status = response.status_code
-    cls = _STATUS_ERRORS.get(status)
-    if cls is None:
-        cls = ServerError if status >= 500 else APIStatusError
-    return cls(message, response=response, body=body)
-
-
-def _excerpt(text: str) -> str:
-    """One line of at most ``_EXCERPT_CHARS`` characters from a non-JSON body (an HTML page...)."""
-    if "<" in text and ">" in text:  # an HTML error page from a proxy: keep its words
-        text = _TAGS.sub(" ", _HTML_NOISE.sub(" ", text))
-    flat = " ".join(text.split())
-    if len(flat) > _EXCERPT_CHARS:
-        return flat[: _EXCERPT_CHARS - 1] + "…"
-    return flat
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -2,6 +2,8 @@
 
 Nothing else in the package talks to httpx. Whether a failed request may have reached the server
 is judged by what happened on the wire (httpcore's trace events), not by the exception's name.
+Every request ends: the retry budget is a hard deadline on the whole of it, and each attempt has
+its own bound (``RetryPolicy.timeout``, ``RetryPolicy.attempt_timeout``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import time
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
+import anyio
 import httpx
 import stamina
 
+from ._attempt import Progress, Sender
 from ._config import RetryPolicy
-from ._converter import structure, unstructure
+from ._converter import unstructure
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -26,11 +30,11 @@ from ._errors import (
     LaunchUncertainError,
     RateLimitError,
     ResponseValidationError,
-    error_from_response,
-    redact_credentials,
 )
 from ._ids import check_id
-from ._retry import LaunchGate, OnRetry, WireTrace, current_trace, may_have_acted, retry_delay
+from ._redact import Secrets
+from ._retry import LaunchGate, OnRetry, may_have_acted, retry_delay
+from ._wire import culprit, decode
 
 __all__ = ["HTTPPipeline"]
 
@@ -59,21 +63,18 @@ class HTTPPipeline:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._client = client
-        #: The transport of an httpx client this SDK created: requests go to it directly,
-        #: skipping the client layer (cookies, hooks, redirects) that nothing here uses. A
-        #: caller's client is always used through ``send()``, so its hooks and auth apply.
         self._transport = transport
         self._base_url = base_url
         self._headers = dict(headers)
+        #: Every spelling of the credentials: cleared from every error and log line.
+        self.secrets = Secrets.of_headers(self._headers)
+        self._sender = Sender(client=client, transport=transport, secrets=self.secrets)
         self.timeout = timeout
         self._timeout_extension = timeout.as_dict()
         self.retry = retry
         self._closed = False
         self._original: HTTPPipeline | None = None  # set on copies: closing it closes them too
         self.launch_gate = LaunchGate()
-        #: The last ``Date`` header the server sent, with the local time it arrived: the server's
-        #: clock, to compare a launch time with the ``created`` times the server reports.
-        self.last_server_date: tuple[str, float] | None = None
 
     def copy(self, *, timeout: httpx.Timeout, retry: RetryPolicy) -> HTTPPipeline:
         """A pipeline over the same httpx client with other settings (``with_options``).
@@ -89,8 +90,14 @@ class HTTPPipeline:
             transport=self._transport,
         )
         copy.launch_gate = self.launch_gate
+        copy._sender, copy.secrets = self._sender, self.secrets
         copy._original = self
         return copy
+
+    @property
+    def last_server_date(self) -> tuple[str, float] | None:
+        """The last ``Date`` header the server sent, with the local time it arrived."""
+        return self._sender.last_server_date
 
     @property
     def closed(self) -> bool:
@@ -160,8 +167,8 @@ class HTTPPipeline:
         safe = (method != "POST" if idempotent is None else idempotent) and not launch
         sent_at = time.time()
         try:
-            response = await self._send_with_retries(request, safe, launch, on_retry)
-            return None if cast_to is None else _decode(response, cast_to)
+            response = await self._send_within_budget(request, safe, launch, on_retry)
+            return None if cast_to is None else decode(response, cast_to, self.secrets)
         except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
             if launch and may_have_acted(exc):
                 logger.warning(
@@ -191,37 +198,61 @@ class HTTPPipeline:
         if body is not None:
             content = json.dumps(unstructure(body), separators=(",", ":")).encode()
             headers = {**headers, **_JSON_HEADERS}
-        if self._transport is not None:
-            return httpx.Request(
-                method,
-                self._base_url + path,
-                params=params,
-                content=content,
-                headers=headers,
-                extensions={"timeout": self._timeout_extension},
+        fields: dict[str, Any] = {"params": params, "content": content, "headers": headers}
+        try:
+            if self._transport is not None:
+                timeout = {"timeout": self._timeout_extension}
+                return httpx.Request(method, self._base_url + path, **fields, extensions=timeout)
+            return self._client.build_request(
+                method, self._base_url + path, **fields, timeout=self.timeout
             )
-        return self._client.build_request(
-            method,
-            self._base_url + path,
-            params=params,
-            content=content,
-            headers=headers,
-            timeout=self.timeout,
+        except httpx.InvalidURL as exc:  # nothing was sent
+            raise ValueError(
+                f"{method} {path}: {culprit(self._base_url + path, params)} makes the request "
+                f"URL invalid ({exc})"
+            ) from None
+
+    async def _send_within_budget(
+        self, request: httpx.Request, idempotent: bool, launch: bool, on_retry: OnRetry | None
+    ) -> httpx.Response:
+        """``_send_with_retries`` under the retry budget, a hard deadline on the whole request.
+
+        Only this scope's own deadline becomes an error; a cancellation of the caller's passes.
+        """
+        policy = self.retry
+        progress = Progress()
+        deadline = anyio.current_time() + policy.timeout
+        with anyio.CancelScope(deadline=deadline):
+            return await self._send_with_retries(
+                request, idempotent, launch, on_retry, progress, deadline
+            )
+        raise APITimeoutError(  # the scope caught its own deadline: nothing else gets here
+            f"{request.method} {self.secrets.text(str(request.url))}: no answer within the retry "
+            f"budget of {policy.timeout:g} s (RetryPolicy.timeout)",
+            request=request,
+            maybe_sent=progress.maybe_sent,
         )
 
     async def _send_with_retries(
-        self, request: httpx.Request, idempotent: bool, launch: bool, on_retry: OnRetry | None
+        self,
+        request: httpx.Request,
+        idempotent: bool,
+        launch: bool,
+        on_retry: OnRetry | None,
+        progress: Progress,
+        deadline: float,
     ) -> httpx.Response:
         policy = self.retry
         gate = self.launch_gate if launch else None
         if gate is not None:
             await gate.wait()
-        started = time.monotonic()
+        send = self._sender.send
+        bound = policy.attempt_timeout
         # The first attempt goes out directly: most requests succeed, and setting up the retry
         # machinery costs more than the request's own bookkeeping. Only a failure enters stamina,
         # which replays it as attempt 1 and decides (and waits) from there.
         try:
-            return await self._send_once(request, 1)
+            return await send(request, attempt=1, bound=bound, progress=progress)
         except (APIConnectionError, APIStatusError) as exc:
             if policy.attempts == 1:
                 raise
@@ -236,7 +267,7 @@ class HTTPPipeline:
             )
             if delay is None:
                 return False
-            if time.monotonic() - started + delay > policy.timeout:
+            if anyio.current_time() + delay > deadline:
                 return False  # the retry would end past the budget: give up now
             logger.warning(
                 "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
@@ -263,80 +294,5 @@ class HTTPPipeline:
                     raise failure
                 if gate is not None:
                     await gate.wait()
-                return await self._send_once(request, attempt.num)
+                return await send(request, attempt=attempt.num, bound=bound, progress=progress)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
-
-    async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
-        trace = WireTrace()
-        request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
-        token = current_trace.set(trace)
-        started = time.monotonic()
-        try:
-            if self._transport is not None:
-                response = await self._transport.handle_async_request(request)
-                response.request = request
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-            else:
-                response = await self._client.send(request)
-        except httpx.TransportError as exc:
-            maybe_sent = trace.maybe_sent(exc)
-            logger.info(
-                "%s %s failed after %.3f s (attempt %d, %s): %s",
-                request.method,
-                request.url.path,
-                time.monotonic() - started,
-                attempt,
-                "may have reached the server" if maybe_sent else "never sent",
-                type(exc).__name__,
-            )
-            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-            raise cls(
-                f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}",
-                request=request,
-                maybe_sent=maybe_sent,
-            ) from exc
-        except RuntimeError as exc:
-            if self._client.is_closed:
-                raise ClientClosedError(
-                    "the httpx client of this AsyncCodeOcean is closed"
-                ) from exc
-            raise
-        finally:
-            current_trace.reset(token)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d in %.3f s (attempt %d)",
-                request.method,
-                request.url.path,
-                response.status_code,
-                time.monotonic() - started,
-                attempt,
-            )
-        date = response.headers.get("date")
-        if date is not None:
-            self.last_server_date = (date, time.time())
-        if not response.is_success:
-            raise error_from_response(response)
-        return response
-
-
-def _decode(response: httpx.Response, cast_to: type[T]) -> T:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        excerpt = redact_credentials(response.text, response.request)[:200]
-        raise ResponseValidationError(
-            f"{response.request.method} {response.request.url} answered {response.status_code} "
-            f"with a body that is not JSON: {excerpt!r}",
-            errors=("not JSON @ $",),
-        ) from exc
-    try:
-        return structure(data, cast_to)
-    except ValueError as exc:
-        errors = tuple(getattr(exc, "errors", ()))
-        raise ResponseValidationError(
-            f"{response.request.method} {response.request.url.path}: {exc}", errors=errors
-        ) from exc

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check_id"]
+__all__ = ["MAX_ID_LENGTH", "check_id"]
 
 _FORBIDDEN = ("/", "?", "#", "\\", "%")
+#: Code Ocean's IDs are UUIDs (36 characters); anything far longer is not an ID.
+MAX_ID_LENGTH = 256
 
 
 def check_id(value: Any, name: str) -> str:
     """Return ``value`` if it is a usable ID; else raise ``ValueError`` (``TypeError``) naming it.
 
-    Refused: non-strings, empty strings, ``.``/``..``, whitespace or control characters anywhere,
-    and the characters ``/ ? # \\ %`` that would change or escape the URL path.
+    Refused: non-strings, empty strings, strings longer than ``MAX_ID_LENGTH``, ``.``/``..``,
+    whitespace or control characters anywhere, and the characters ``/ ? # \\ %`` that would
+    change or escape the URL path.
     """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {type(value).__name__}")
     if not value:
         raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(
+            f"{name} is too long to be an ID ({len(value)} characters; at most {MAX_ID_LENGTH})"
+        )
     if value in (".", ".."):
         raise ValueError(f"{name} must not be {value!r}")
     for ch in value:

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import httpx
 
-from ._config import RetryPolicy
+from ._config import RETRY_AFTER_MIN, RetryPolicy
 from ._errors import (
     APIConnectionError,
     RateLimitError,
@@ -81,9 +81,14 @@ class WireTrace:
             self.sending = True
 
     def maybe_sent(self, exc: httpx.TransportError) -> bool:
+        """Whether the request that failed with ``exc`` may have reached the server."""
         if self.traced:
             return self.sending
         return not isinstance(exc, _NEVER_SENT)
+
+    def maybe_sent_so_far(self) -> bool:
+        """Whether the request may have reached the server by now (untraced: it may have)."""
+        return self.sending if self.traced else True
 
 
 def retry_delay(
@@ -96,21 +101,22 @@ def retry_delay(
 ) -> float | None:
     """Seconds to wait before retry ``retry_number`` after ``exc``, or ``None``: do not retry.
 
-    This is the retry table of ``RetryPolicy`` as a pure function.
+    This is the retry table of ``RetryPolicy`` as a pure function. A ``Retry-After`` hint is
+    waited at least ``RETRY_AFTER_MIN`` seconds (a hint of 0 is no reason to hammer).
     """
     if isinstance(exc, RateLimitError):  # the server did not act: safe for any request
         hint = exc.retry_after
         if hint is None:
             return policy.backoff(retry_number, rng)
-        return hint if hint <= policy.retry_after_max else None
+        return max(hint, RETRY_AFTER_MIN) if hint <= policy.retry_after_max else None
     if isinstance(exc, APIConnectionError):
-        if not exc.maybe_sent or idempotent:
+        if exc.retryable and (not exc.maybe_sent or idempotent):
             return policy.backoff(retry_number, rng)
         return None
     if isinstance(exc, ServerError) and exc.status_code in _RETRYABLE_STATUSES and idempotent:
         hint = parse_retry_after(exc.response.headers.get("retry-after"))
         if hint is not None and hint <= policy.retry_after_max:
-            return hint
+            return max(hint, RETRY_AFTER_MIN)
         return policy.backoff(retry_number, rng)
     return None
 

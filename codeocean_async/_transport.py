@@ -5,20 +5,20 @@ more with many connections in flight, while aiohttp costs about 0.2 ms. So when 
 extra is installed and the client runs on asyncio, requests go through the ``httpx-aiohttp``
 transport; under trio (which aiohttp does not support) they go through httpx's pool. The choice
 is made on the first request, when the running event loop is known. Errors, timeouts and retries
-behave the same on both: the request pipeline sees httpx's exceptions either way.
+behave the same on both: the request pipeline sees httpx's exceptions either way, and neither
+engine resends a request on its own (``_aiohttp_engine``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import ssl
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 import sniffio
 
 from ._errors import ConfigurationError
-from ._retry import current_trace
 
 __all__ = ["AutoTransport", "Engine", "aiohttp_installed"]
 
@@ -66,11 +66,10 @@ class AutoTransport(httpx.AsyncBaseTransport):
             raise ConfigurationError(
                 f"the aiohttp engine runs on asyncio only, not {library}: use engine='httpx'"
             )
-        from httpx_aiohttp import AiohttpTransport
+        # Imported here: the module needs the optional aiohttp extra.
+        from ._aiohttp_engine import quiet_transport
 
-        transport = AiohttpTransport(verify=self._verify, limits=self._limits, trust_env=True)
-        transport.client = _traced_session(transport.ssl_context, self._limits)
-        return transport
+        return quiet_transport(verify=self._verify, limits=self._limits)
 
     def resolve(self) -> httpx.AsyncBaseTransport:
         """The engine's transport (chosen now if no request has been sent yet)."""
@@ -84,38 +83,3 @@ class AutoTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._transport is not None:
             await self._transport.aclose()
-
-
-def _traced_session(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
-    """A factory of aiohttp sessions that report, as httpcore does, when a request went out.
-
-    aiohttp's ``TraceConfig`` callbacks run in the task that sends the request, so they find
-    that request's ``WireTrace`` in a context variable. Without this, a refused connection (which
-    httpx-aiohttp reports as a connect *timeout*) could not be told from a request that arrived.
-    """
-    import aiohttp
-
-    async def started(*_: Any) -> None:
-        trace = current_trace.get()
-        if trace is not None:
-            trace.traced = True
-
-    async def sent(*_: Any) -> None:
-        trace = current_trace.get()
-        if trace is not None:
-            trace.traced = trace.sending = True
-
-    config = aiohttp.TraceConfig()
-    config.on_request_start.append(started)
-    config.on_request_headers_sent.append(sent)
-    config.on_request_chunk_sent.append(sent)
-
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            ssl=ssl_context,
-            limit=limits.max_connections or 0,
-            keepalive_timeout=limits.keepalive_expiry,
-        )
-        return aiohttp.ClientSession(connector=connector, trace_configs=[config])
-
-    return session

@@ -31,7 +31,7 @@ from codeocean_async import (
     from_json,
     to_json,
 )
-from codeocean_async._http import _decode
+from codeocean_async._wire import decode as _decode
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

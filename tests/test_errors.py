@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 import codeocean_async as co
-from codeocean_async._errors import error_from_response, parse_retry_after
+from codeocean_async._errors import parse_retry_after
+from codeocean_async._status import error_from_response, excerpt
 
 from .conftest import mock_client
 
@@ -84,6 +85,44 @@ def test_long_text_bodies_are_cut_to_one_short_line() -> None:
     assert len(error.message) <= 200
     assert "\n" not in error.message
     assert error.message.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<script>alert(1)</script><p>Hi</p>", "Hi"),
+        ("<STYLE>p{}</Style > <b>bold</b> words", "bold words"),
+        ("<p>kept</p><script>never closed", "kept"),
+        ("a < b and c > d", "a d"),
+        ("<p>x</p> then a lone <", "x then a lone <"),
+    ],
+)
+def test_html_pages_keep_their_words(text: str, expected: str) -> None:
+    assert excerpt(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ">" + "<" * 200_000,  # each '<' once sent a regex to the end of the page
+        "<p>x</p>" + "<script " * 30_000,
+        "<p>x</p><script>" + "</" * 100_000,
+        "<a>" + "word " * 200_000,
+    ],
+)
+def test_any_page_gives_one_short_line(text: str) -> None:
+    line = excerpt(text)
+    assert len(line) <= 200
+    assert "\n" not in line
+    error = error_from_response(_response(502, text=text))
+    assert len(str(error)) < 400
+
+
+def test_a_long_json_message_is_cut() -> None:
+    error = error_from_response(_response(400, json={"message": "word " * 10_000}))
+    assert len(error.message) <= 300
+    assert error.message.endswith("…")
+    assert error.body == {"message": "word " * 10_000}  # the body is kept whole
 
 
 def test_rate_limit_error_carries_retry_after() -> None:

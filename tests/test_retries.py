@@ -15,8 +15,9 @@ import pytest
 import stamina
 
 import codeocean_async as co
-from codeocean_async._errors import error_from_response
+from codeocean_async._config import RETRY_AFTER_MIN
 from codeocean_async._retry import retry_delay
+from codeocean_async._status import error_from_response
 
 from .conftest import mock_client
 
@@ -87,11 +88,40 @@ def test_backoff_is_full_jitter_capped_per_attempt() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"attempts": 0}, {"attempts": True}, {"timeout": -1}, {"reconcile_attempts": 0}]
+    "kwargs",
+    [
+        {"attempts": 0},
+        {"attempts": True},
+        {"timeout": -1},
+        {"timeout": 0},
+        {"attempt_timeout": 0},
+        {"attempt_timeout": -5},
+        {"attempt_timeout": float("nan")},
+        {"reconcile_attempts": 0},
+    ],
 )
 def test_retry_policy_refuses_nonsense(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         co.RetryPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("hint", ["0", "-5", "0.001"])
+@pytest.mark.parametrize("code", [429, 503])
+def test_a_retry_after_of_nothing_waits_the_floor(hint: str, code: int) -> None:
+    exc = _status(code, {"retry-after": hint})
+    for retry_number in (1, 2, 5):
+        delay = retry_delay(exc, retry_number=retry_number, policy=POLICY, idempotent=True)
+        assert delay is not None
+        assert delay >= RETRY_AFTER_MIN == 0.5
+
+
+def test_a_name_that_does_not_resolve_is_never_retried() -> None:
+    exc = co.APIConnectionError("x", request=REQUEST, maybe_sent=False, retryable=False)
+    assert retry_delay(exc, retry_number=1, policy=POLICY, idempotent=True) is None
+
+
+def test_the_attempt_bound_has_a_sane_default() -> None:
+    assert 0 < POLICY.attempt_timeout <= POLICY.timeout
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -217,6 +247,22 @@ async def test_a_rate_limited_run_is_retried() -> None:
         run = await client.computations.run(capsule_id="c")
     assert run.id == "k1"
     assert [r.method for r in script.requests] == ["POST", "POST"]
+
+
+@pytest.mark.anyio
+async def test_a_launch_held_past_its_budget_is_a_timeout_that_sent_nothing() -> None:
+    script = Script(status(429, retry_after="1"), ok(RUN))
+    async with mock_client(script) as client:
+        hurried = client.with_options(retry=co.RetryPolicy(timeout=0.3))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: client.computations.run(capsule_id="c"))
+            await anyio.sleep(0.1)  # the first launch met the 429: every launch is held
+            assert len(script.requests) == 1
+            with pytest.raises(co.APITimeoutError, match=r"retry budget of 0\.3 s") as info:
+                await hurried.computations.run(capsule_id="c")
+    assert not isinstance(info.value, co.LaunchUncertainError)
+    assert info.value.maybe_sent is False
+    assert len(script.requests) == 2  # the held launch's own retry, not the hurried one
 
 
 @pytest.mark.anyio
@@ -406,6 +452,20 @@ def test_server_clock_offset() -> None:
     assert server_clock_offset((date, now)) == pytest.approx(-3600, abs=1.5)
     assert server_clock_offset(None) == 0
     assert server_clock_offset(("garbage", now)) == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("hint", ["0", "-5"])
+async def test_a_retry_after_of_zero_is_logged_with_the_floor(
+    hint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="codeocean_async")
+    script = Script(status(429, retry_after=hint), status(503, retry_after=hint), ok())
+    async with mock_client(script) as client:
+        await client.capsules.get("c")
+    retries = [r.getMessage() for r in caplog.records if r.name == "codeocean_async"]
+    assert len(retries) == 2
+    assert all(" in 0.50 s " in m for m in retries), retries
 
 
 @pytest.mark.anyio

@@ -352,6 +352,8 @@ BAD_IDS: list[str] = [
     "..%2Fcapsules",
     "c-1?x=1",
     "c-1#frag",
+    "c" * 257,  # longer than any ID
+    "c" * 100_000,
 ]
 NOT_STRINGS: list[Any] = [None, 1, 1.5, True, b"c-1", ["c-1"], {"id": "c-1"}]
 

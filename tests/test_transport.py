@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import anyio
 import anyio.abc
+import httpx
 import pytest
 
 import codeocean_async as co
@@ -103,3 +104,19 @@ async def test_a_refused_connection_is_never_sent_on_either_engine(anyio_backend
         # httpx-aiohttp names a refused connection a connect *timeout*; the wire says otherwise.
         assert not isinstance(info.value, co.LaunchUncertainError), engine
         assert info.value.maybe_sent is False, engine
+
+
+async def test_the_aiohttp_engine_switches_off_aiohttps_own_resend(anyio_backend: str) -> None:
+    if anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs on asyncio only")
+    from codeocean_async._aiohttp_engine import quiet_transport
+
+    transport = quiet_transport(verify=True, limits=httpx.Limits())
+    assert callable(transport.client)
+    session = transport.client()
+    try:
+        # aiohttp resends a GET or DELETE once on a dropped reused connection unless this is off
+        # (tests/test_wire_faults.py shows it on the wire).
+        assert session._retry_connection is False
+    finally:
+        await session.close()

@@ -1,0 +1,176 @@
+"""The aiohttp engine: an httpx transport over aiohttp that never acts on its own, raising httpx's.
+
+Imported only when the aiohttp engine is chosen (it needs the ``aiohttp`` extra). Two things differ
+from ``httpx_aiohttp``'s own transport:
+
+- aiohttp's session resends a GET, PUT or DELETE once when the server drops a reused connection.
+  That is a retry behind the retry policy's back (a second ``DELETE`` of a computation deletes the
+  run the first one stopped), so it is switched off: each request goes out exactly once per
+  attempt the policy makes, as on httpx's own pool.
+- Every aiohttp error becomes the httpx error httpcore raises for the same thing on the wire: a
+  server that disconnects is a ``RemoteProtocolError`` (``httpx_aiohttp`` calls it a connect
+  *timeout*), a malformed status line, header, chunk or ``Content-Length`` too (it lets
+  ``aiohttp.ClientResponseError`` escape), and a name that does not resolve a ``ConnectError``
+  caused by the resolver's ``socket.gaierror``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp.http_exceptions import HttpProcessingError
+from httpx_aiohttp import AiohttpTransport
+
+from ._retry import current_trace
+
+__all__ = ["QuietAiohttpTransport", "map_aiohttp_error"]
+
+_CHUNK = 16 * 1024
+
+
+def map_aiohttp_error(exc: Exception) -> httpx.TransportError:
+    """The httpx error httpcore would raise for what ``exc`` says happened on the wire."""
+    detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    message = " ".join(f"{type(exc).__name__}: {detail}".split())  # aiohttp's span lines
+    mapped: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        mapped = httpx.ProxyError
+    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+        mapped = httpx.ConnectTimeout  # covers the wait for a pooled connection too
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        mapped = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
+        mapped = httpx.ConnectError  # DNS, refused, TLS: the request was not sent
+    elif isinstance(exc, aiohttp.ServerDisconnectedError):
+        mapped = httpx.RemoteProtocolError
+        message = "Server disconnected without sending a complete response"
+    elif isinstance(
+        exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError | HttpProcessingError
+    ):
+        mapped = httpx.RemoteProtocolError  # a malformed or incomplete answer
+    elif isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        mapped = httpx.UnsupportedProtocol
+    elif isinstance(exc, TimeoutError):
+        mapped = httpx.ReadTimeout
+    else:  # any other ClientError or OSError: the connection failed somewhere
+        mapped = httpx.ReadError
+    return mapped(message)
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    try:
+        yield
+    except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
+        raise map_aiohttp_error(exc) from exc
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The body of an aiohttp response; closing it before the end closes the connection."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self._finished = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped():
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        self._finished = True
+
+    async def aclose(self) -> None:
+        if not self._finished:
+            self._response.close()  # the rest is discarded: the connection cannot be reused
+            return
+        with _mapped():
+            await self._response.__aexit__(None, None, None)
+
+
+class QuietAiohttpTransport(AiohttpTransport):
+    """``httpx_aiohttp``'s transport with no retry of its own and httpx's exceptions."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        session = self.client
+        timeout = request.extensions.get("timeout", {})
+        data = request.content or None
+        with _mapped():
+            response = await session.request(
+                method=request.method,
+                url=str(request.url),
+                headers=request.headers,
+                data=data,
+                allow_redirects=False,
+                auto_decompress=False,  # httpx decodes, as on its own pool
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+                proxy=str(self.proxy.url) if self.proxy else None,
+            ).__aenter__()
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode()
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response),
+            request=request,
+            extensions=extensions,
+        )
+
+
+def quiet_transport(
+    *, verify: ssl.SSLContext | str | bool, limits: httpx.Limits
+) -> QuietAiohttpTransport:
+    """The aiohttp engine's transport, its sessions traced and without a retry of their own."""
+    transport = QuietAiohttpTransport(verify=verify, limits=limits, trust_env=True)
+    transport.client = _traced_session(transport.ssl_context, limits)
+    return transport
+
+
+def _traced_session(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
+    """A factory of aiohttp sessions that report, as httpcore does, when a request went out.
+
+    aiohttp's ``TraceConfig`` callbacks run in the task that sends the request, so they find
+    that request's ``WireTrace`` in a context variable. Without this, a refused connection could
+    not be told from a request that arrived.
+    """
+
+    async def started(*_: Any) -> None:
+        trace = current_trace.get()
+        if trace is not None:
+            trace.traced = True
+
+    async def sent(*_: Any) -> None:
+        trace = current_trace.get()
+        if trace is not None:
+            trace.traced = trace.sending = True
+
+    config = aiohttp.TraceConfig()
+    config.on_request_start.append(started)
+    config.on_request_headers_sent.append(sent)
+    config.on_request_chunk_sent.append(sent)
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            ssl=ssl_context,
+            limit=limits.max_connections or 0,
+            keepalive_timeout=limits.keepalive_expiry,
+        )
+        created = aiohttp.ClientSession(connector=connector, trace_configs=[config])
+        # aiohttp resends an idempotent request once when a reused connection drops (RFC 9112
+        # 9.3.1 allows it); the retry policy alone decides here. There is no public switch.
+        if hasattr(created, "_retry_connection"):  # aiohttp 3.10 has no such resend
+            created._retry_connection = False
+        return created
+
+    return session

@@ -1,0 +1,212 @@
+"""What the wire did to a request, as the exception tree says it: read, map failures, decode.
+
+A success body is read whole; an error body up to ``ERROR_BODY_MAX`` (the rest is discarded and
+the connection closed). Every error httpx raises on the way (the engine's are httpx's by now,
+``_aiohttp_engine``) becomes an ``APIConnectionError`` (``maybe_sent`` judged from the wire trace,
+a host that does not resolve named and not retried) or, for a body that arrived but cannot be
+decoded, a ``ResponseValidationError``. No message shows a secret or runs past a few hundred
+characters.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Mapping
+from typing import TypeVar
+
+import httpx
+
+from ._config import ERROR_BODY_MAX
+from ._converter import structure
+from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
+from ._redact import Secrets
+from ._retry import WireTrace
+from ._status import excerpt, shorten
+
+__all__ = ["connection_error", "culprit", "decode", "read_answer", "undecodable"]
+
+T = TypeVar("T")
+
+_CAUSE_CHARS = 200
+#: Headers that describe the body as it was on the wire, not as it is once read and decoded.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+#: getaddrinfo's "try again later": the resolver failed, not the name.
+_TRANSIENT_RESOLUTION = frozenset(
+    code for code in (getattr(socket, "EAI_AGAIN", None),) if code is not None
+)
+
+
+async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Response:
+    """``response`` read: a success whole, an error up to ``ERROR_BODY_MAX`` bytes (cleared of
+    ``secrets``, the rest never read). The answer returned is a new response holding the body.
+
+    A success body that cannot be decoded (bad gzip) raises ``ResponseValidationError``; for an
+    error answer the status wins, with what could be decoded of its body.
+    """
+    success = response.is_success
+    if success and response.headers.get("content-encoding", "identity") == "identity":
+        await response.aread()  # nothing to decode, so nothing can fail halfway down the chain
+        return response
+    try:
+        decoded = response.content  # an in-process transport may hand it over read
+    except httpx.ResponseNotRead:
+        raw = await _read_raw(response, None if success else ERROR_BODY_MAX)
+        # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of
+        # async generators would leave the ones below it suspended (trio warns of them).
+        try:
+            answer = _holding(response, raw, response.headers.multi_items())
+        except httpx.DecodingError as exc:
+            if success:
+                raise undecodable(exc, response, secrets) from exc
+            decoded = b""
+        else:
+            if success:
+                return answer
+            decoded = answer.content
+    else:
+        if success:
+            return response
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS]
+    read = _holding(response, decoded[:ERROR_BODY_MAX], headers)
+    text = read.text
+    cleared = secrets.text(text)
+    if cleared == text:
+        return read
+    return _holding(response, cleared.encode(read.encoding or "utf-8", "replace"), headers)
+
+
+def _holding(
+    response: httpx.Response, content: bytes, headers: list[tuple[str, str]]
+) -> httpx.Response:
+    """A response like ``response`` holding ``content`` (decoded now by ``headers``' encoding)."""
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+async def _read_raw(response: httpx.Response, limit: int | None) -> bytes:
+    """The body as it came off the wire, whole or its first ``limit`` bytes.
+
+    At the limit the response is closed (its connection with it, the rest unread), and the
+    stream is then run to its end, which comes at once as a read error: every async generator
+    of the chain finishes, none is left suspended.
+    """
+    kept: list[bytes] = []
+    size = 0
+    closed = False
+    try:
+        async for chunk in response.aiter_raw():
+            if closed:
+                continue
+            kept.append(chunk)
+            size += len(chunk)
+            if limit is not None and size >= limit:
+                closed = True
+                await response.aclose()
+    except httpx.TransportError:
+        if not closed:
+            raise
+    body = b"".join(kept)
+    return body if limit is None else body[:limit]
+
+
+def undecodable(
+    exc: httpx.DecodingError, response: httpx.Response, secrets: Secrets
+) -> ResponseValidationError:
+    """A success body that arrived but cannot be decoded (its ``Content-Encoding`` lies)."""
+    request = response.request
+    encoding = response.headers.get("content-encoding", "none")
+    return ResponseValidationError(
+        secrets.text(
+            f"{request.method} {request.url} answered {response.status_code} with a body that "
+            f"cannot be decoded (Content-Encoding: {shorten(encoding, 40)}): "
+            f"{shorten(str(exc), _CAUSE_CHARS)}"
+        ),
+        errors=("undecodable body @ $",),
+    )
+
+
+def connection_error(
+    exc: httpx.TransportError, request: httpx.Request, trace: WireTrace, secrets: Secrets
+) -> APIConnectionError:
+    """The tree's error for a transport failure of ``request``."""
+    host = unresolved_host(exc, request)
+    if host is not None:
+        return APIConnectionError(
+            f"{request.method} {secrets.text(str(request.url))} failed: could not resolve host "
+            f"{host} ({shorten(str(exc), _CAUSE_CHARS)})",
+            request=request,
+            maybe_sent=False,
+            retryable=_transient_resolution(exc),
+        )
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    detail = shorten(" ".join(str(exc).split()), _CAUSE_CHARS)
+    return cls(
+        secrets.text(f"{request.method} {request.url} failed: {type(exc).__name__}: {detail}"),
+        request=request,
+        maybe_sent=trace.maybe_sent(exc),
+    )
+
+
+def unresolved_host(exc: BaseException, request: httpx.Request) -> str | None:
+    """The request's host when ``exc`` comes from a name that did not resolve, else ``None``."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    return request.url.host if _gaierror(exc) is not None else None
+
+
+def _transient_resolution(exc: BaseException) -> bool:
+    error = _gaierror(exc)
+    return error is not None and error.errno in _TRANSIENT_RESOLUTION
+
+
+def _gaierror(exc: BaseException) -> socket.gaierror | None:
+    """The resolver's error somewhere in the chain of causes of ``exc``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def culprit(url: str, params: Mapping[str, str] | None) -> str:
+    """Which query parameter makes ``url`` invalid (IDs in the path are checked before)."""
+    for name, value in (params or {}).items():
+        try:
+            httpx.URL(url, params={name: value})
+        except httpx.InvalidURL:
+            return f"the parameter {name!r}"
+    return "a parameter"
+
+
+_NO_SECRETS = Secrets(())
+
+
+def decode(response: httpx.Response, cast_to: type[T], secrets: Secrets = _NO_SECRETS) -> T:
+    """A 2xx body structured as ``cast_to``, or ``ResponseValidationError`` naming each path."""
+    request = response.request
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        # Cleared before it is cut, so no part of a secret survives the cut.
+        start = secrets.text(response.content[:4096].decode("utf-8", errors="replace"))
+        raise ResponseValidationError(
+            f"{request.method} {secrets.text(str(request.url))} answered "
+            f"{response.status_code} with a body that is not JSON: {excerpt(start)!r}",
+            errors=("not JSON @ $",),
+        ) from exc
+    try:
+        return structure(data, cast_to)
+    except ValueError as exc:
+        errors = tuple(secrets.text(e) for e in getattr(exc, "errors", ()))
+        raise ResponseValidationError(
+            secrets.text(f"{request.method} {request.url.path}: {exc}"), errors=errors
+        ) from exc
