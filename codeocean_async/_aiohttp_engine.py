@@ -25,6 +25,7 @@ import aiohttp
 import httpx
 from aiohttp.http_exceptions import HttpProcessingError
 from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._retry import current_trace
 
@@ -67,7 +68,20 @@ def _mapped() -> Iterator[None]:
     try:
         yield
     except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
+        _forget_request_headers(exc)
         raise map_aiohttp_error(exc) from exc
+
+
+def _forget_request_headers(exc: BaseException) -> None:
+    """Drop the request's headers from an aiohttp error kept in the chain: its ``repr`` shows
+    them, the Authorization header among them."""
+    info = getattr(exc, "request_info", None)
+    if isinstance(info, aiohttp.RequestInfo):
+        bare = aiohttp.RequestInfo(
+            info.url, info.method, CIMultiDictProxy(CIMultiDict()), info.real_url
+        )
+        exc.request_info = bare  # type: ignore[attr-defined]
+        exc.args = tuple(bare if arg is info else arg for arg in exc.args)
 
 
 class _ResponseStream(httpx.AsyncByteStream):

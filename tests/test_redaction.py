@@ -207,3 +207,34 @@ def test_the_cli_never_prints_an_echoed_token(
     captured = capsys.readouterr()
     assert "400" in captured.err
     assert_hidden(token, [captured.out, captured.err])
+
+
+def chain_of(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it (causes and contexts)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "answer", [b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nbroken\r\n\r\n"]
+)
+async def test_no_exception_in_the_chain_shows_the_token_in_its_repr(
+    answer: bytes, engine: Engine
+) -> None:
+    # aiohttp's ClientResponseError (kept as the cause of the cause) shows the request's headers,
+    # Authorization among them, in its repr: found by the hostile soak.
+    token = TOKENS[0]
+    with serve(lambda request: [answer, CLOSE]) as server:
+        async with co.AsyncCodeOcean(
+            domain=server.url, token=token, engine=engine, retry=co.RetryPolicy.none()
+        ) as client:
+            with pytest.raises(co.APIConnectionError) as info:
+                await client.capsules.get("cap-1")
+    chain = chain_of(info.value)
+    assert len(chain) >= 2  # the cause is kept, for whoever debugs
+    assert_hidden(token, [text for e in chain for text in (str(e), repr(e), repr(e.args))])
