@@ -21,6 +21,7 @@ from ._errors import CodeOceanError, LaunchUncertainError
 from ._launch import OnUncertain, parent_of
 from ._pacing import Pacer
 from .models import Computation, Outcome, RunParams
+from .models.run_params import check_run_ids
 from .models.batch import (
     BatchCancelled,
     Event,
@@ -45,9 +46,11 @@ OnEvent = Callable[[Event], object]
 
 
 def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
-    """Every spec as a ``RunParams``, checked before anything is sent (errors name the index)."""
-    from .resources.computations import check_run_ids
+    """Every spec as a ``RunParams``, checked before anything is sent (errors name the index).
 
+    ``RunParams`` checks its own fields; here each is also hashed (the launch ledger keys on it)
+    and serialised, so nothing about a spec can fail once the batch has started.
+    """
     result = []
     for index, spec in enumerate(specs):
         try:
@@ -56,6 +59,8 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
             elif not isinstance(spec, RunParams):
                 raise TypeError(f"expected a RunParams or a mapping, not {type(spec).__name__}")
             check_run_ids(spec)
+            hash(spec)
+            to_json(spec)
         except (TypeError, ValueError) as exc:
             error = TypeError if isinstance(exc, TypeError) else ValueError
             raise error(f"spec {index}: {exc}") from exc
@@ -259,24 +264,27 @@ def read_specs(
     path, or the stream's name).
     """
     if isinstance(source, (str, os.PathLike)):
-        with open(source, encoding="utf-8") as lines:
+        with open(source, "rb") as lines:
             return _read_lines(lines, name or os.fspath(source))
-    return _read_lines(source, name or str(getattr(source, "name", "<stream>")))
+    stream: Iterable[str | bytes] = getattr(source, "buffer", source)  # bytes where there are
+    return _read_lines(stream, name or str(getattr(source, "name", "<stream>")))
 
 
-def _read_lines(lines: Iterable[str], name: str) -> list[RunParams]:
-    from .resources.computations import check_run_ids
-
+def _read_lines(lines: Iterable[str | bytes], name: str) -> list[RunParams]:
     specs = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        try:
+            text = line.decode("utf-8") if isinstance(line, bytes) else line
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{name}, line {number}: not UTF-8 text (byte {exc.start + 1} of the line)"
+            ) from None
+        if not text.strip():
             continue
         try:
-            spec = from_json(RunParams, line)
-            check_run_ids(spec)
+            spec = from_json(RunParams, text)
         except (TypeError, ValueError) as exc:
-            error = TypeError if isinstance(exc, TypeError) else ValueError
-            raise error(f"{name}, line {number}: {exc}") from exc
+            raise ValueError(f"{name}, line {number}: {exc}") from exc
         specs.append(spec)
     return specs
 

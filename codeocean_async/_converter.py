@@ -3,7 +3,8 @@
 Built the way ``cattrs.preconf`` builds one: ``configure_converter`` registers hooks on a fresh
 ``Converter``; ``make_converter`` returns it. Response models are tolerant (unknown keys ignored,
 missing optional keys ``None``, numbers accepted as int or float, unknown enum values kept);
-request models are strict (unknown keys refused) and omit unset fields when unstructured.
+request models are built by their own classes (which check every field; unknown keys refused)
+and omit unset fields when unstructured.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.errors import IterableValidationNote
+from cattrs.errors import AttributeValidationNote, IterableValidationNote
+from cattrs.v import format_exception
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .models import (
@@ -29,8 +31,10 @@ from .models import (
     PipelineProcessParams,
     RunParams,
 )
+from ._ids import check_id
 from .models._enums import OpenEnum
 from .models.capsules import CapsuleStatus, Version
+from .models.run_params import keywords_from
 
 __all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
 
@@ -68,13 +72,6 @@ def _structure_int(value: Any, _: Any) -> int:
     if isinstance(value, str):
         return int(value.strip())
     raise TypeError(f"expected a number, got {type(value).__name__}")
-
-
-def _structure_exact_int(value: Any, _: Any) -> int:
-    """Request fields (a run's ``version``) are the caller's intent: no float, no string."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    return value
 
 
 def _structure_float(value: Any, _: Any) -> float:
@@ -153,7 +150,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(OpenEnum, _structure_enum)
 
-    # Factories take the converter they run on, so a copy (the strict one below) uses its own.
+    # Factories take the converter they run on (a copy uses its own).
     def optional_hook(t: Any, on: cattrs.Converter) -> Callable[[Any, Any], Any]:
         inner = next(a for a in typing.get_args(t) if a is not type(None))
         handler = on.get_structure_hook(inner)
@@ -227,17 +224,64 @@ def configure_converter(conv: cattrs.Converter) -> None:
 
     conv.register_structure_hook(Capsule, structure_capsule)
 
-    # Request models are read strictly: unknown keys refused, whole numbers exact. Their hooks
-    # are built on a copy with the strict int rule, then registered on the main converter.
-    strict = conv.copy()
-    strict.register_structure_hook(int, _structure_exact_int)
+    # Request models are built by their own classes, which check every field and accept every
+    # form the Python API accepts (``named_parameters`` as an object, data assets as "ID:MOUNT").
     for cls in _REQUEST_MODELS:
-        hook = make_dict_structure_fn(cls, strict, _cattrs_forbid_extra_keys=True)
-        strict.register_structure_hook(cls, hook)
-        conv.register_structure_hook(cls, hook)
+        conv.register_structure_hook(cls, _structure_request)
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
+
+    _check_url_ids(conv, Computation, ("id",))
+
+
+def _structure_request(value: Any, cls: type[T]) -> T:
+    what = "a run spec" if cls is RunParams else f"a {cls.__name__}"
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{what} is a JSON object, not {_json_kind(value)}")
+    try:
+        return cls(**keywords_from(cls, value, what))
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        raise SpecError(f"the spec {text}" if text.startswith("has ") else text) from exc
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "that")
+
+
+def _check_url_ids(conv: cattrs.Converter, cls: type[Any], names: tuple[str, ...]) -> None:
+    """Response IDs that go into URL paths (``Computation.id``) must pass ``check_id``."""
+    base = conv.get_structure_hook(cls)
+
+    def structure(value: Any, _: Any) -> Any:
+        result = base(value, cls)
+        for name in names:
+            try:
+                check_id(getattr(result, name), name)
+            except (TypeError, ValueError) as error:
+                exc = _BadID(f"{error} (an ID this SDK would put in a URL path)")
+                note = AttributeValidationNote(
+                    f"Structuring class {cls.__name__} @ attribute {name}", name, str
+                )
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                raise cattrs.ClassValidationError(
+                    f"While structuring {cls.__name__}", [exc], cls
+                ) from None
+        return result
+
+    conv.register_structure_hook(cls, structure)
+
+
+class _BadID(ValueError):
+    """A response ID that fails ``check_id``."""
+
+
+class SpecError(ValueError):
+    """A request model (a run spec) that does not fit, said in plain words."""
 
 
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
@@ -259,6 +303,8 @@ def structure(data: Any, cls: type[T]) -> T:
     """Build ``cls`` from JSON-shaped ``data``; raises ``ValueError`` naming each bad field path."""
     try:
         return _converter(detailed=False).structure(data, cls)
+    except SpecError:
+        raise
     except Exception:
         pass
     try:
@@ -278,8 +324,14 @@ class _StructureError(ValueError):
 
 def _error_paths(exc: BaseException) -> tuple[str, ...]:
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-        return tuple(cattrs.transform_error(exc, path="$"))
+        return tuple(cattrs.transform_error(exc, path="$", format_exception=_format_error))
     return (f"{type(exc).__name__}: {exc} @ $",)
+
+
+def _format_error(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, _BadID):
+        return str(exc)
+    return format_exception(exc, type_)
 
 
 def unstructure(obj: Any) -> Any:

@@ -482,7 +482,7 @@ def test_read_specs_checks_ids_and_reads_streams(tmp_path: Path) -> None:
     import io
 
     good = co.to_json(co.RunParams(capsule_id="cap-1"))
-    bad = co.to_json(co.RunParams(capsule_id="a/b"))  # would change a URL path: refused
+    bad = '{"capsule_id": "a/b"}'  # would change a URL path: refused
     path = tmp_path / "specs.jsonl"
     path.write_text(f"{good}\n\n{bad}\n")
     with pytest.raises(ValueError, match=r"specs\.jsonl, line 3: capsule_id"):

@@ -322,7 +322,7 @@ async def test_wrong_token_is_exit_3_with_one_line(codeocean_fake, tmp_path):
 GOOD = '{"capsule_id": "cap-ok"}'
 BAD_LINES = [
     ([GOOD, "", GOOD, "{not json"], "line 4: not valid JSON"),
-    ([GOOD, '{"capsule_id": "cap-ok", "bogus": 1}'], "line 2: RunParams did not fit"),
+    ([GOOD, '{"capsule_id": "cap-ok", "bogus": 1}'], "line 2: the spec has an unknown field 'bogus'"),
     (["", "", '{"capsule_id": "cap-ok", "pipeline_id": "p"}'], "line 3: "),
     ([GOOD, "", "  ", '{"capsule_id": "a/b"}', GOOD], "line 4: capsule_id contains"),
     ([GOOD, '{"capsule_id": "cap-ok", "data_assets": [{"id": ""}]}'], "line 2: data_assets[0].id"),
@@ -402,7 +402,7 @@ async def test_specs_from_stdin(client, codeocean_fake, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(text + "\n[]\n"))
     r = await invoke(client, codeocean_fake, "run-many", "-")
     assert r.code == 2
-    assert r.err.startswith("codeocean-async: error: <stdin>, line 6: RunParams did not fit")
+    assert r.err.startswith("codeocean-async: error: <stdin>, line 6: a run spec is a JSON object, not a list")
     monkeypatch.setattr(sys, "stdin", io.StringIO('\n{"capsule_id": "x y"}\n'))
     r = await invoke(client, codeocean_fake, "run-many", "-")
     assert r.code == 2

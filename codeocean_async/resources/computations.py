@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 
 from .._config import PollPolicy
-from .._ids import check_id
 from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from .._retry import OnRetry
+from ..models.run_params import check_run_ids
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -19,18 +19,6 @@ from ..models import (
 from ._fanout import FanOut
 
 __all__ = ["Computations", "check_run_ids"]
-
-
-def check_run_ids(params: RunParams) -> None:
-    """IDs in a run body never reach a URL, but an empty or mangled one is always a mistake."""
-    if params.capsule_id is not None:
-        check_id(params.capsule_id, "capsule_id")
-    if params.pipeline_id is not None:
-        check_id(params.pipeline_id, "pipeline_id")
-    for i, asset in enumerate(params.data_assets or ()):
-        check_id(asset.id, f"data_assets[{i}].id")
-    if params.resume_run_id is not None:
-        check_id(params.resume_run_id, "resume_run_id")
 
 
 class Computations(FanOut):
