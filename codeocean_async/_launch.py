@@ -9,14 +9,17 @@ already been given. It never sends the run request again.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import logging
 import math
-from collections import Counter, OrderedDict
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
 import anyio
+import httpx
 
 from ._config import RetryPolicy
 from ._errors import CodeOceanError, LaunchUncertainError
@@ -44,6 +47,10 @@ OnUncertain = Literal["raise", "reconcile"]
 
 # ``created`` has whole-second resolution and the server's clock is read to the second.
 _CLOCK_SLACK = 2.0
+#: A server clock this far from the local one is believed only when its listing agrees with it.
+MAX_CLOCK_SKEW = 300.0
+# A computation's ``created`` is read before its answer arrives: a measured offset runs a little low.
+_MEASURE_SLACK = 10.0
 _LEDGER_SIZE = 100_000
 _SETTLE_POLL = 0.05
 
@@ -55,28 +62,45 @@ class LaunchLedger:
 
     def __init__(self) -> None:
         self._claimed: OrderedDict[str, Parent] = OrderedDict()
-        self._in_flight: Counter[RunParams] = Counter()  # frozen: hashable by value
+        # Run requests on their way, by their RunParams (frozen: hashable by value), each with
+        # the number it was given when it started.
+        self._in_flight: dict[RunParams, set[int]] = {}
+        self._numbers = itertools.count()
         self.owner: str | None = None
+        #: The server's clock minus the local one as this client's own launches measured it:
+        #: ``created`` of a computation minus the local time its run request was answered.
+        self.measured: float | None = None
 
     @contextmanager
     def launching(self, params: RunParams) -> Iterator[None]:
         """Count a run request as on its way while the block runs."""
-        self._in_flight[params] += 1
+        number = next(self._numbers)
+        self._in_flight.setdefault(params, set()).add(number)
         try:
             yield
         finally:
-            self._in_flight[params] -= 1
-            if not self._in_flight[params]:
+            numbers = self._in_flight[params]
+            numbers.discard(number)
+            if not numbers:
                 del self._in_flight[params]
 
-    async def settled(self, params: RunParams) -> None:
-        """Wait until no identical run request of this client is on its way.
+    def in_flight(self, params: RunParams) -> frozenset[int]:
+        """The identical run requests of this client on their way now."""
+        return frozenset(self._in_flight.get(params, ()))
 
-        Those requests may be about to receive the computation a reconciliation would find;
-        once they are answered, their computations are claimed and cannot be taken twice.
+    async def settled(self, params: RunParams, requests: frozenset[int], *, bound: float) -> bool:
+        """Wait (at most ``bound`` seconds) until none of ``requests`` is on its way any more.
+
+        Those requests were on their way when a listing was taken, so one may be about to be
+        answered with a computation the listing shows; once answered, its computation is
+        claimed and cannot be taken twice. Requests started later cannot be in that listing,
+        so they are not waited for: identical specs keep launching. ``False``: still waiting.
         """
-        while self._in_flight.get(params):  # noqa: ASYNC110 - counts change without an event
-            await anyio.sleep(_SETTLE_POLL)
+        with anyio.move_on_after(bound):
+            while requests & self.in_flight(params):  # noqa: ASYNC110 - no event for this
+                await anyio.sleep(_SETTLE_POLL)
+            return True
+        return False
 
     def claim(self, computation: Computation, parent: Parent) -> None:
         """Remember ``computation`` as started by this client (it is never reconciled to again)."""
@@ -103,6 +127,30 @@ def server_clock_offset(last_server_date: tuple[str, float] | None) -> float:
         return email.utils.parsedate_to_datetime(text).timestamp() - received_at
     except (TypeError, ValueError, IndexError, OverflowError):
         return 0.0
+
+
+def trusted_offset(
+    offset: float, listed: list[Computation], *, now: float, measured: float | None
+) -> float:
+    """The server clock offset to compare ``created`` times with (see ``LaunchLedger.measured``).
+
+    The ``Date`` header's ``offset`` is believed when it is within ``MAX_CLOCK_SKEW`` or agrees
+    with ``measured`` (what this client's own launches showed of the clock ``created`` is read
+    on), and nothing listed was created after the "now" it gives. Otherwise ``measured`` is
+    used, else the local clock (a proxy with a skewed clock must not make an old run look new).
+    """
+    listed_after_now = any(c.created > now + offset + _CLOCK_SLACK for c in listed)
+    agrees = measured is not None and abs(offset - measured) <= _MEASURE_SLACK
+    if not listed_after_now and (abs(offset) <= MAX_CLOCK_SKEW or agrees):
+        return offset
+    fallback = 0.0 if measured is None else measured
+    logger.warning(
+        "the server's Date header is %.0f s off this machine's clock, which its computations "
+        "do not bear out: reconciling with an offset of %.0f s",
+        offset,
+        fallback,
+    )
+    return fallback
 
 
 def _matches(computation: Computation, params: RunParams) -> bool:
@@ -147,16 +195,22 @@ async def reconcile(
     for look in range(policy.reconcile_attempts):
         if look:
             await anyio.sleep(policy.settle)
-        # An identical request of this client on its way may be about to receive the computation
-        # this look would find: let it be answered (and claim it) first.
-        await ledger.settled(params)
         try:
             listed = await list_computations(target)
         except CodeOceanError as exc:
             logger.warning("cannot reconcile the run of %s: listing failed: %s", target, exc)
             raise error from exc
+        # An identical request of this client that was on its way while the listing was taken
+        # may be about to be answered with a computation it shows: let it be answered (and claim
+        # it) first. Requests started after this point cannot be in the listing.
+        settled = await ledger.settled(
+            params, ledger.in_flight(params), bound=max(policy.timeout, policy.settle)
+        )
         # The listing's own Date header gives the server's clock, which `created` is read on.
-        earliest = math.floor(error.sent_at + clock_offset()) - _CLOCK_SLACK
+        offset = trusted_offset(
+            clock_offset(), listed, now=time.time(), measured=ledger.measured
+        )
+        earliest = math.floor(error.sent_at + offset) - _CLOCK_SLACK
         found = [
             c
             for c in listed
@@ -165,6 +219,15 @@ async def reconcile(
             and (ledger.owner is None or c.owner in (None, ledger.owner))
             and _matches(c, params)
         ]
+        if found and not settled:
+            ids = ", ".join(c.id for c in found)
+            raise LaunchUncertainError(
+                f"the run request may have started {ids}, but an identical request still on its "
+                "way may have started it instead; it was not resent",
+                request=error.request,
+                sent_at=error.sent_at,
+                candidates=tuple(found),
+            ) from error
         if len(found) == 1:
             logger.warning(
                 "reconciled an uncertain run of %s: computation %s started", target, found[0].id
@@ -213,16 +276,28 @@ async def launch(
 ) -> Computation:
     """``POST /computations`` once; on an uncertain start, raise or reconcile as asked."""
     check_on_uncertain(on_uncertain, ValueError)
+    sent_at = time.time()
     try:
-        with ledger.launching(params):
-            computation = await http.request(
-                "POST",
-                "computations",
-                body=params,
-                cast_to=Computation,
-                launch=True,
-                on_retry=on_retry,
-            )
+        try:
+            with ledger.launching(params):
+                computation = await http.request(
+                    "POST",
+                    "computations",
+                    body=params,
+                    cast_to=Computation,
+                    launch=True,
+                    on_retry=on_retry,
+                )
+        except CodeOceanError:
+            raise
+        except Exception as exc:  # the pipeline maps everything; should it not, stay on the safe side
+            raise LaunchUncertainError(
+                f"the run request may or may not have started a computation ({type(exc).__name__}"
+                f": {exc}); it was not resent",
+                request=httpx.Request("POST", "computations"),
+                sent_at=sent_at,
+            ) from exc
+        ledger.measured = computation.created - time.time()
     except LaunchUncertainError as error:
         if on_uncertain == "raise":
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ GUARD = 30  # seconds: a guard against hangs only, never a timing figure
 
 @pytest.fixture
 def codeocean_fake() -> FakeCodeOcean:
-    """The fake on the real clock: runs move on by themselves (``client`` uses this one)."""
-    return FakeCodeOcean()
+    """The fake on the real clock: runs move on by themselves (``client`` uses this one).
+
+    On today's date, as a real server is: reconciling believes a server clock only within
+    minutes of the local one, or as a launch of this client measured it."""
+    return FakeCodeOcean(base_time=int(time.time()))
 
 
 @pytest.fixture

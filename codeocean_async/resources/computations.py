@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 
 from .._config import PollPolicy
+from .._errors import ResponseValidationError
 from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from .._retry import OnRetry
@@ -25,13 +26,23 @@ class Computations(FanOut):
     """``client.computations``: start runs, follow them, stop and rename them; batches of them."""
 
     async def get(self, computation_id: str) -> Computation:
-        """The computation's current state. ``GET /computations/{computation_id}``."""
-        return await self._http.request(
+        """The computation's current state. ``GET /computations/{computation_id}``.
+
+        An answer about another computation (another ``id``) is a ``ResponseValidationError``.
+        """
+        computation = await self._http.request(
             "GET",
             "computations/{computation_id}",
             path_params={"computation_id": computation_id},
             cast_to=Computation,
         )
+        if computation.id != computation_id:
+            raise ResponseValidationError(
+                f"GET /computations/{computation_id} answered with computation "
+                f"{computation.id!r}, not the one asked for",
+                errors=(f"expected {computation_id!r} @ $.id",),
+            )
+        return computation
 
     async def run(
         self,
