@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.errors import AttributeValidationNote, IterableValidationNote
-from cattrs.v import format_exception
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.v import format_exception
 
+from ._ids import check_id
 from .models import (
     Capsule,
     Computation,
@@ -31,7 +32,6 @@ from .models import (
     PipelineProcessParams,
     RunParams,
 )
-from ._ids import check_id
 from .models._enums import OpenEnum
 from .models.capsules import CapsuleStatus, Version
 from .models.run_params import keywords_from
@@ -267,7 +267,7 @@ def _check_url_ids(conv: cattrs.Converter, cls: type[Any], names: tuple[str, ...
                 note = AttributeValidationNote(
                     f"Structuring class {cls.__name__} @ attribute {name}", name, str
                 )
-                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                setattr(exc, "__notes__", [note])  # noqa: B010 - cattrs reads the notes
                 raise cattrs.ClassValidationError(
                     f"While structuring {cls.__name__}", [exc], cls
                 ) from None

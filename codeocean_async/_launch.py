@@ -49,7 +49,7 @@ OnUncertain = Literal["raise", "reconcile"]
 _CLOCK_SLACK = 2.0
 #: A server clock this far from the local one is believed only when its listing agrees with it.
 MAX_CLOCK_SKEW = 300.0
-# A computation's ``created`` is read before its answer arrives: a measured offset runs a little low.
+# ``created`` is read before the answer arrives: a measured offset runs a little low.
 _MEASURE_SLACK = 10.0
 _LEDGER_SIZE = 100_000
 _SETTLE_POLL = 0.05
@@ -207,9 +207,7 @@ async def reconcile(
             params, ledger.in_flight(params), bound=max(policy.timeout, policy.settle)
         )
         # The listing's own Date header gives the server's clock, which `created` is read on.
-        offset = trusted_offset(
-            clock_offset(), listed, now=time.time(), measured=ledger.measured
-        )
+        offset = trusted_offset(clock_offset(), listed, now=time.time(), measured=ledger.measured)
         earliest = math.floor(error.sent_at + offset) - _CLOCK_SLACK
         found = [
             c
@@ -290,7 +288,9 @@ async def launch(
                 )
         except CodeOceanError:
             raise
-        except Exception as exc:  # the pipeline maps everything; should it not, stay on the safe side
+        except (
+            Exception
+        ) as exc:  # the pipeline maps everything; should it not, stay on the safe side
             raise LaunchUncertainError(
                 f"the run request may or may not have started a computation ({type(exc).__name__}"
                 f": {exc}); it was not resent",

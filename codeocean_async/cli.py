@@ -70,8 +70,8 @@ def _target(args: argparse.Namespace) -> str:
 
 
 def _timeout(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise UsageError(f"--timeout must be a number of seconds > 0, not {value}")
+    if value is not None and not (math.isfinite(value) and value >= 0):  # 0: one look
+        raise UsageError(f"--timeout must be a number of seconds >= 0, not {value}")
     return value
 
 

@@ -247,6 +247,7 @@ def test_deeply_nested_bodies_raise_response_validation_error(content: bytes):
 
 # --- payloads shaped like a Computation --------------------------------------------------------
 
+
 def _usable_id(text: str) -> bool:
     try:
         check_id(text, "id")

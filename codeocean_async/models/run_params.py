@@ -118,7 +118,7 @@ def _data_assets(value: object) -> tuple[DataAssetsRunParam, ...] | None:
         return None
     if isinstance(value, DataAssetsRunParam):
         raise TypeError("data_assets takes a list of data assets, not a single one")
-    items = _a_list(value, "data_assets", "data assets (\"ID\", \"ID:MOUNT\" or objects)")
+    items = _a_list(value, "data_assets", 'data assets ("ID", "ID:MOUNT" or objects)')
     return _each("data_assets", items, _data_asset, DataAssetsRunParam)
 
 

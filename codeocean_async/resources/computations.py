@@ -9,7 +9,6 @@ from .._errors import ResponseValidationError
 from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from .._retry import OnRetry
-from ..models.run_params import check_run_ids
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -17,6 +16,7 @@ from ..models import (
     PipelineProcessParams,
     RunParams,
 )
+from ..models.run_params import check_run_ids
 from ._fanout import FanOut
 
 __all__ = ["Computations", "check_run_ids"]
