@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.errors import AttributeValidationNote, IterableValidationNote
+from cattrs.errors import IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
-from cattrs.v import format_exception
 
-from ._ids import check_id
+from ._checks import SpecError, check_url_ids, format_error, structure_request
 from .models import (
     Capsule,
     Computation,
@@ -34,7 +33,6 @@ from .models import (
 )
 from .models._enums import OpenEnum
 from .models.capsules import CapsuleStatus, Version
-from .models.run_params import keywords_from
 
 __all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
 
@@ -227,61 +225,12 @@ def configure_converter(conv: cattrs.Converter) -> None:
     # Request models are built by their own classes, which check every field and accept every
     # form the Python API accepts (``named_parameters`` as an object, data assets as "ID:MOUNT").
     for cls in _REQUEST_MODELS:
-        conv.register_structure_hook(cls, _structure_request)
+        conv.register_structure_hook(cls, structure_request)
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
 
-    _check_url_ids(conv, Computation, ("id",))
-
-
-def _structure_request(value: Any, cls: type[T]) -> T:
-    what = "a run spec" if cls is RunParams else f"a {cls.__name__}"
-    if not isinstance(value, Mapping):
-        raise SpecError(f"{what} is a JSON object, not {_json_kind(value)}")
-    try:
-        return cls(**keywords_from(cls, value, what))
-    except (TypeError, ValueError) as exc:
-        text = str(exc)
-        raise SpecError(f"the spec {text}" if text.startswith("has ") else text) from exc
-
-
-def _json_kind(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
-    if value is None:
-        return "null"
-    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "that")
-
-
-def _check_url_ids(conv: cattrs.Converter, cls: type[Any], names: tuple[str, ...]) -> None:
-    """Response IDs that go into URL paths (``Computation.id``) must pass ``check_id``."""
-    base = conv.get_structure_hook(cls)
-
-    def structure(value: Any, _: Any) -> Any:
-        result = base(value, cls)
-        for name in names:
-            try:
-                check_id(getattr(result, name), name)
-            except (TypeError, ValueError) as error:
-                exc = _BadID(f"{error} (an ID this SDK would put in a URL path)")
-                note = AttributeValidationNote(
-                    f"Structuring class {cls.__name__} @ attribute {name}", name, str
-                )
-                setattr(exc, "__notes__", [note])  # noqa: B010 - cattrs reads the notes
-                raise cattrs.ClassValidationError(
-                    f"While structuring {cls.__name__}", [exc], cls
-                ) from None
-        return result
-
-    conv.register_structure_hook(cls, structure)
-
-
-class _BadID(ValueError):
-    """A response ID that fails ``check_id``."""
-
-
-class SpecError(ValueError):
-    """A request model (a run spec) that does not fit, said in plain words."""
+    check_url_ids(conv, Computation, ("id",))
 
 
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
@@ -324,14 +273,8 @@ class _StructureError(ValueError):
 
 def _error_paths(exc: BaseException) -> tuple[str, ...]:
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-        return tuple(cattrs.transform_error(exc, path="$", format_exception=_format_error))
+        return tuple(cattrs.transform_error(exc, path="$", format_exception=format_error))
     return (f"{type(exc).__name__}: {exc} @ $",)
-
-
-def _format_error(exc: BaseException, type_: Any) -> str:
-    if isinstance(exc, _BadID):
-        return str(exc)
-    return format_exception(exc, type_)
 
 
 def unstructure(obj: Any) -> Any:
