@@ -13,7 +13,6 @@ ends that run's wait only (an error that is not a ``CodeOceanError`` becomes one
 from __future__ import annotations
 
 import heapq
-import itertools
 import logging
 import math
 import random
@@ -21,16 +20,15 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
-import attrs
 
 from ._config import PollPolicy
-from ._errors import CodeOceanError, WaitTimeoutError
 from ._guard import EventSink, unexpected
 from ._ids import check_id
 from ._launch import Parent
 from ._pacing import Pacer
+from ._wait_state import Done, Group, WaitState, Watch
 from .models import Computation
-from .models.batch import Event, Finished, StateChanged
+from .models.batch import Event
 
 __all__ = ["Done", "Parent", "Strategy", "WaitScheduler"]
 
@@ -41,44 +39,11 @@ logger = logging.getLogger("codeocean_async")
 #: ``LIST_THRESHOLD`` waited runs share a capsule whose identity is known.
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
-_MISSES_BEFORE_GET = 2
 _MAX_IN_FLIGHT = 32
 _rng = random.Random()
 
 
-@attrs.frozen
-class Done:
-    """A wait that ended: its final computation, or the error that ended it."""
-
-    indices: tuple[int, ...]
-    computation: Computation | None
-    error: CodeOceanError | None = None
-
-
-@attrs.define(eq=False)
-class _Watch:
-    id: str
-    indices: list[int]
-    parent: Parent | None
-    last: Computation | None
-    deadline: float
-    polls: int = 0
-    due: float = 0.0
-    group: _Group | None = None
-    done: bool = False
-    missed: int = 0  # consecutive listings of its capsule that did not show it
-    one_look: bool = False  # timeout=0: one GET, then finished or timed out
-
-
-@attrs.define(eq=False)
-class _Group:
-    parent: Parent
-    members: dict[str, _Watch] = attrs.field(factory=dict)
-    polls: int = 0
-    due: float = 0.0
-
-
-class WaitScheduler:
+class WaitScheduler(WaitState):
     """Follow many computations to their end on one schedule (see the module docstring)."""
 
     def __init__(
@@ -96,26 +61,18 @@ class WaitScheduler:
         rate = max_requests_per_second
         if rate is not None and (isinstance(rate, bool) or not rate > 0):
             raise ValueError(f"max_requests_per_second must be > 0 or None, not {rate!r}")
+        # The caller's callback, guarded: when it raises, ``next_done`` returns what it has and
+        # the caller re-raises ``events.error``.
+        events = on_event if isinstance(on_event, EventSink) else EventSink(on_event)
+        super().__init__(poll=poll, events=events)
         self._get = get
         self._list_for = list_for
-        self._poll = poll
         self._rate = rate
         # At most `rate` requests a second, evenly spaced: no burst on top of the rate.
         self._pacer = Pacer(None if rate is None else 1 / rate)
         self._strategy = strategy
-        #: The caller's callback, guarded: when it raises, ``next_done`` returns what it has and
-        #: the caller re-raises ``events.error``.
-        self.events = on_event if isinstance(on_event, EventSink) else EventSink(on_event)
         self.events.on_error(self._stop_tick)
         self._tick_scope: anyio.CancelScope | None = None
-        self._watches: dict[str, _Watch] = {}
-        self._groups: dict[Parent, _Group] = {}
-        self._no_list: set[Parent] = set()  # capsules whose listing failed: polled run by run
-        self._by_parent: dict[Parent, int] = {}
-        self._heap: list[tuple[float, int, _Watch | _Group]] = []
-        self._deadlines: list[tuple[float, int, _Watch]] = []
-        self._seq = itertools.count()
-        self._finished: list[Done] = []
         self._changed = anyio.Event()
         self._closed = False
         #: Requests sent, by kind: for the curious and for tests.
@@ -148,7 +105,7 @@ class WaitScheduler:
             return
         one_look = timeout == 0
         deadline = math.inf if timeout is None or one_look else now + timeout
-        watch = _Watch(cid, indices, parent, None, deadline, one_look=one_look)
+        watch = Watch(cid, indices, parent, None, deadline, one_look=one_look)
         if known is not None:
             self._observe(watch, known)
             if watch.done:  # finished already: report it at once
@@ -212,36 +169,6 @@ class WaitScheduler:
 
     # --- scheduling ---------------------------------------------------------------------------
 
-    def _push(self, item: _Watch | _Group) -> None:
-        heapq.heappush(self._heap, (item.due, next(self._seq), item))
-
-    def _valid(self, due: float, item: _Watch | _Group) -> bool:
-        if isinstance(item, _Group):
-            return self._groups.get(item.parent) is item and item.due == due and bool(item.members)
-        return not item.done and item.group is None and item.due == due
-
-    def _earliest_due(self) -> float:
-        while self._heap and not self._valid(self._heap[0][0], self._heap[0][2]):
-            heapq.heappop(self._heap)
-        return self._heap[0][0] if self._heap else math.inf
-
-    def _join_group(self, parent: Parent, now: float) -> None:
-        group = self._groups.get(parent)
-        if group is None:
-            group = self._groups[parent] = _Group(parent)
-        for watch in self._watches.values():
-            if watch.parent == parent and watch.group is None and not watch.one_look:
-                watch.group = group
-                group.members[watch.id] = watch
-        group.polls = 0  # a new member may be a short run: look soon
-        unseen = any(w.last is None for w in group.members.values())
-        due = now if unseen else now + self._poll.interval(0, _rng)  # an ID alone: look now
-        # Reschedule when no future poll is planned (a new group, or one whose members had all
-        # ended, its heap entry gone) or when this one is sooner.
-        if group.due <= now or due < group.due:
-            group.due = due
-            self._push(group)
-
     async def _sleep(self, seconds: float) -> None:
         with anyio.move_on_after(seconds):
             await self._changed.wait()
@@ -251,7 +178,7 @@ class WaitScheduler:
     async def _tick(self, now: float) -> None:
         """Send the requests that are due (about one second's worth at the rate cap)."""
         budget = max(1, int(self._rate)) if self._rate else len(self._heap)
-        batch: list[_Watch | _Group] = []
+        batch: list[Watch | Group] = []
         while self._heap and len(batch) < budget and self._earliest_due() <= now:
             batch.append(heapq.heappop(self._heap)[2])
         # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
@@ -278,9 +205,9 @@ class WaitScheduler:
         if self._tick_scope is not None:
             self._tick_scope.cancel()
 
-    async def _poll_one(self, item: _Watch | _Group, limiter: anyio.Semaphore) -> None:
+    async def _poll_one(self, item: Watch | Group, limiter: anyio.Semaphore) -> None:
         try:
-            if isinstance(item, _Group):
+            if isinstance(item, Group):
                 await self._poll_group(item)
             else:
                 await self._poll_watch(item)
@@ -293,7 +220,7 @@ class WaitScheduler:
         now = anyio.current_time()
         return self._poll.next_poll(polls, now=now, deadline=deadline, rng=_rng)
 
-    async def _poll_watch(self, watch: _Watch) -> None:
+    async def _poll_watch(self, watch: Watch) -> None:
         self.requests["get"] += 1
         answered = False
         try:
@@ -315,7 +242,7 @@ class WaitScheduler:
                 watch.due = self._next_due(watch.polls, watch.deadline) if answered else now
                 self._push(watch)
 
-    async def _poll_group(self, group: _Group) -> None:
+    async def _poll_group(self, group: Group) -> None:
         self.requests["list"] += 1
         deadline = min(w.deadline for w in group.members.values())
         listed: list[Computation] | None = None
@@ -342,76 +269,3 @@ class WaitScheduler:
                 due = self._next_due(group.polls, deadline)
                 group.due = due if answered else anyio.current_time()
                 self._push(group)
-
-    def _apply_listing(self, group: _Group, listed: list[Computation]) -> None:
-        by_id = {c.id: c for c in listed}
-        for watch in list(group.members.values()):
-            found = by_id.get(watch.id)
-            if found is not None:
-                watch.missed = 0
-                self._observe(watch, found)
-            else:  # a listing may lag a launch; missing twice (deleted?): ask for it directly
-                watch.missed += 1
-                if watch.missed >= _MISSES_BEFORE_GET:
-                    self._leave_group(watch)
-
-    def _leave_group(self, watch: _Watch) -> None:
-        if watch.group is not None:
-            del watch.group.members[watch.id]
-            watch.group = None
-        watch.due = anyio.current_time()
-        self._push(watch)
-
-    def _disband(self, group: _Group) -> None:
-        for watch in list(group.members.values()):
-            self._leave_group(watch)
-        self._no_list.add(group.parent)
-        del self._groups[group.parent]
-
-    # --- what was seen ------------------------------------------------------------------------
-
-    def _observe(self, watch: _Watch, computation: Computation) -> None:
-        previous = watch.last
-        watch.last = computation
-        if previous is None or previous.state != computation.state:
-            logger.info("computation %s is %s", watch.id, computation.state)
-            self._emit_all(
-                watch,
-                lambda i: StateChanged(
-                    index=i,
-                    computation=computation,
-                    previous=None if previous is None else str(previous.state),
-                ),
-            )
-        if computation.finished:
-            self._emit_all(watch, lambda i: Finished(index=i, computation=computation))
-            self._end(watch, computation, None)
-
-    def _emit_all(self, watch: _Watch, make: Callable[[int | None], Event]) -> None:
-        indices: list[int | None] = [*watch.indices] or [None]
-        for index in indices:
-            self.events(make(index))
-
-    def _end(
-        self, watch: _Watch, computation: Computation | None, error: CodeOceanError | None
-    ) -> None:
-        watch.done = True
-        if watch.group is not None:
-            watch.group.members.pop(watch.id, None)
-        registered = self._watches.pop(watch.id, None) is not None
-        counted = registered and not watch.one_look and watch.parent is not None
-        if counted and watch.parent in self._by_parent:
-            self._by_parent[watch.parent] -= 1
-        self._finished.append(Done(tuple(watch.indices), computation or watch.last, error))
-
-    def _expire(self, now: float) -> None:
-        while self._deadlines and self._deadlines[0][0] <= now:
-            _, _, watch = heapq.heappop(self._deadlines)
-            if not watch.done:
-                self._end(watch, watch.last, self._timeout_error(watch, "before its deadline"))
-
-    def _timeout_error(self, watch: _Watch, when: str) -> WaitTimeoutError:
-        state = f"last state seen: {watch.last.state}" if watch.last else "no state seen"
-        return WaitTimeoutError(
-            f"computation {watch.id} did not finish {when}; {state}", computation=watch.last
-        )
