@@ -169,7 +169,8 @@ class Computations(FanOut):
             computation: a ``Computation`` (e.g. what ``run`` returned) or its ID.
             timeout: seconds to wait at most; ``None`` waits as long as it takes. At the deadline
                 ``WaitTimeoutError`` is raised carrying the last state seen; the computation keeps
-                running (stop it with ``delete`` if that is what you want).
+                running (stop it with ``delete`` if that is what you want). ``0`` is one look:
+                the computation if it is finished, else ``WaitTimeoutError`` carrying it.
             poll: the polling schedule; the client's ``poll`` policy by default.
             raise_on_failure: raise ``ComputationFailedError`` for every outcome but
                 ``Outcome.SUCCEEDED`` (failed, stopped, failed start).
