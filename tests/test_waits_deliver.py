@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -173,7 +174,11 @@ async def test_zero_timeout_in_batches_is_one_look_each(fake: FakeCodeOcean) -> 
     assert len(gets) == 3  # one look at each
 
 
-async def test_cli_timeout_zero_is_one_look(fake: FakeCodeOcean, capsule: str) -> None:
+async def test_cli_timeout_zero_is_one_look(
+    fake: FakeCodeOcean, capsule: str, tmp_path: Path
+) -> None:
+    specs = tmp_path / "specs.jsonl"
+    specs.write_text(f'{{"capsule_id": "{fake.add_capsule(run_durations=LONG)["id"]}"}}\n')
     running = str(fake.add_computation(capsule_id=capsule, durations=LONG)["id"])
     finished = str(fake.add_computation(capsule_id=capsule)["id"])
     async with _client(fake, fake.transport()) as client:
@@ -182,3 +187,6 @@ async def test_cli_timeout_zero_is_one_look(fake: FakeCodeOcean, capsule: str) -
         assert "keeps running" in r.err
         r = await invoke(client, fake, "wait", finished, "--timeout", "0")
         assert r.code == 0
+        r = await invoke(client, fake, "run-many", str(specs), "--wait", "--timeout", "0", "--json")
+        assert r.code == 1  # accepted: the run was looked at once and had not finished
+        assert "WaitTimeoutError" in r.out or "did not finish" in r.out
