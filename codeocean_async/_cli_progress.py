@@ -231,29 +231,30 @@ async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output)
     fanout = client.computations
     outcomes: list[LaunchOutcome] | list[RunOutcome] = []
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(progress.refresh)
-            if not args.wait:
-                outcomes = await fanout.run_many(
-                    specs,
-                    concurrency=args.concurrency,
-                    launch_interval=args.launch_interval,
-                    on_event=on_event,
-                )
-            else:
-                outcomes = await fanout.run_and_wait_many(
-                    specs,
-                    concurrency=args.concurrency,
-                    launch_interval=args.launch_interval,
-                    timeout=args.timeout,
-                    relaunch_failed_starts=args.relaunch_failed_starts or 0,
-                    strategy=cast("Strategy", args.strategy or "auto"),
-                    max_requests_per_second=(
-                        args.max_requests_per_second or DEFAULT_MAX_REQUESTS_PER_SECOND
-                    ),
-                    on_event=on_event,
-                )
-            tg.cancel_scope.cancel()
+        with anyio.CancelScope():
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(progress.refresh)
+                if not args.wait:
+                    outcomes = await fanout.run_many(
+                        specs,
+                        concurrency=args.concurrency,
+                        launch_interval=args.launch_interval,
+                        on_event=on_event,
+                    )
+                else:
+                    outcomes = await fanout.run_and_wait_many(
+                        specs,
+                        concurrency=args.concurrency,
+                        launch_interval=args.launch_interval,
+                        timeout=args.timeout,
+                        relaunch_failed_starts=args.relaunch_failed_starts or 0,
+                        strategy=cast("Strategy", args.strategy or "auto"),
+                        max_requests_per_second=(
+                            args.max_requests_per_second or DEFAULT_MAX_REQUESTS_PER_SECOND
+                        ),
+                        on_event=on_event,
+                    )
+                tg.cancel_scope.cancel()
     finally:
         progress.close()
     ui.batch(outcomes)
