@@ -1,25 +1,28 @@
 """Fan-out: launch many runs, and launch-and-wait, with one outcome per spec in input order.
 
 Launches go through the client's one pipeline, so a 429 on any of them holds all of them (the
-launch gate) and none is ever sent twice. Waits share one ``WaitScheduler``. Cancelling a batch
-from outside stops it at once; before the cancellation propagates, ``on_event`` receives a
+launch gate) and none is ever sent twice. Waits share one ``WaitScheduler``. A batch is a ledger:
+whatever one launch, wait or callback raises, every spec ends with an outcome and nothing tears
+the batch down. The batch stops launching (in-flight launches land) on the first 401, which
+fails every spec not yet sent, and when ``on_event`` raises. Cancelling a batch from outside
+stops it at once; before the cancellation propagates, ``on_event`` receives a
 ``BatchCancelled`` naming what had started (it keeps running) and what was never sent.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.lowlevel
 
-from ._converter import from_json, to_json
-from ._errors import CodeOceanError, LaunchUncertainError
+from ._errors import AuthenticationError, CodeOceanError, LaunchUncertainError
+from ._guard import EventSink, unexpected
 from ._launch import OnUncertain, parent_of
 from ._pacing import Pacer
+from ._specs import Spec, check_concurrency, read_specs, to_run_params, write_specs
 from .models import Computation, Outcome, RunParams
 from .models.batch import (
     BatchCancelled,
@@ -35,39 +38,21 @@ if TYPE_CHECKING:
     from ._client import AsyncCodeOcean
     from ._scheduler import WaitScheduler
 
-__all__ = ["Launcher", "read_specs", "to_run_params", "write_specs"]
+__all__ = [
+    "Launcher",
+    "OnEvent",
+    "Spec",
+    "check_concurrency",
+    "launch_and_wait",
+    "ledger_note",
+    "read_specs",
+    "to_run_params",
+    "write_specs",
+]
 
 logger = logging.getLogger("codeocean_async")
 
-#: A run spec: a ``RunParams``, or a mapping of ``computations.run``'s keyword arguments.
-Spec = RunParams | Mapping[str, Any]
 OnEvent = Callable[[Event], object]
-
-
-def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
-    """Every spec as a ``RunParams``, checked before anything is sent (errors name the index)."""
-    from .resources.computations import check_run_ids
-
-    result = []
-    for index, spec in enumerate(specs):
-        try:
-            if isinstance(spec, Mapping):
-                spec = RunParams(**spec)
-            elif not isinstance(spec, RunParams):
-                raise TypeError(f"expected a RunParams or a mapping, not {type(spec).__name__}")
-            check_run_ids(spec)
-        except (TypeError, ValueError) as exc:
-            error = TypeError if isinstance(exc, TypeError) else ValueError
-            raise error(f"spec {index}: {exc}") from exc
-        result.append(spec)
-    return result
-
-
-def check_concurrency(concurrency: int, launch_interval: float | None) -> None:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
-    if launch_interval is not None and not launch_interval >= 0:
-        raise ValueError(f"launch_interval must be seconds >= 0 or None, not {launch_interval!r}")
 
 
 class Launcher:
@@ -81,7 +66,7 @@ class Launcher:
         concurrency: int,
         launch_interval: float | None,
         fail_fast: bool,
-        on_event: OnEvent | None,
+        sink: EventSink,
         on_uncertain: OnUncertain | None,
     ) -> None:
         self._client = client
@@ -89,7 +74,7 @@ class Launcher:
         self._concurrency = concurrency
         self._pacer = Pacer(launch_interval)
         self._fail_fast = fail_fast
-        self._on_event = on_event
+        self.emit = sink
         self._on_uncertain = on_uncertain
         self.outcomes: list[LaunchOutcome | None] = [None] * len(specs)
         #: Every computation started for each spec, relaunches included.
@@ -97,13 +82,33 @@ class Launcher:
         #: Specs whose run request is on its way now.
         self.in_flight: set[int] = set()
         self.stopped = False
+        #: The first 401 of any launch: every spec not yet sent fails with it.
+        self.refused: AuthenticationError | None = None
+        self._pauses: set[anyio.CancelScope] = set()
+        sink.on_error(self.stop)
 
-    def emit(self, event: Event) -> None:
-        if self._on_event is not None:
-            self._on_event(event)
+    def stop(self) -> None:
+        """Send no further launch (those on their way land); wake every launch waiting its turn."""
+        self.stopped = True
+        for scope in self._pauses:
+            scope.cancel()
+
+    async def pause(self, seconds: float | None = None) -> None:
+        """Wait for the next launch's turn (or ``seconds``), returning early once stopped."""
+        if self.stopped:
+            return
+        with anyio.CancelScope() as scope:
+            self._pauses.add(scope)
+            try:
+                if seconds is None:
+                    await self._pacer.turn()
+                else:
+                    await anyio.sleep(seconds)
+            finally:
+                self._pauses.discard(scope)
 
     async def launch_one(self, index: int) -> Computation | CodeOceanError:
-        """Start spec ``index`` once (retries by policy inside); never raises CodeOceanError."""
+        """Start spec ``index`` once (retries by policy inside); never raises an Exception."""
 
         def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
             self.emit(LaunchRetried(index=index, reason=str(exc), delay=delay, attempt=attempt))
@@ -113,11 +118,17 @@ class Launcher:
             computation = await self._client.computations._launch(
                 self.specs[index], on_uncertain=self._on_uncertain, on_retry=on_retry
             )
-        except CodeOceanError as exc:
+        except Exception as exc:  # a CodeOceanError, or (defence in depth) anything from below
             self.in_flight.discard(index)
-            uncertain = isinstance(exc, LaunchUncertainError)
-            self.emit(LaunchFailed(index=index, error=exc, uncertain=uncertain))
-            return exc
+            error = unexpected(exc, f"the launch of spec {index}")
+            if isinstance(error, AuthenticationError) and self.refused is None:
+                logger.error("the token was refused (401): no further launch is sent")
+                self.refused = error
+                self.stop()
+            uncertain = isinstance(error, LaunchUncertainError)
+            self.emit(LaunchFailed(index=index, error=error, uncertain=uncertain))
+            return error
+        # (Cancelled on its way, it stays in flight: ``cancelled`` says it may have started.)
         self.in_flight.discard(index)
         self.started.setdefault(index, []).append(computation.id)
         return computation
@@ -133,32 +144,32 @@ class Launcher:
                 await anyio.lowlevel.checkpoint()
                 if self.stopped:
                     return
-                await self._pacer.turn()
+                await self.pause()
                 if self.stopped:
                     return
                 result = await self.launch_one(index)
+                spec = self.specs[index]
                 if isinstance(result, Computation):
-                    self.outcomes[index] = LaunchOutcome(
-                        index=index, spec=self.specs[index], computation=result
-                    )
+                    self.outcomes[index] = LaunchOutcome(index=index, spec=spec, computation=result)
                     self.emit(Launched(index=index, computation=result))
                     if on_launched is not None:
                         on_launched(index, result)
                 else:
-                    self.outcomes[index] = LaunchOutcome(
-                        index=index, spec=self.specs[index], error=result
-                    )
+                    self.outcomes[index] = LaunchOutcome(index=index, spec=spec, error=result)
                     if self._fail_fast:
-                        self.stopped = True
+                        self.stop()
 
         async with anyio.create_task_group() as tg:
             for _ in range(min(self._concurrency, len(self.specs))):
                 tg.start_soon(worker)
 
     def finish(self) -> list[LaunchOutcome]:
-        """One outcome per spec, in input order; specs never sent say so (``sent=False``)."""
+        """One outcome per spec, in input order; specs never sent say so (``sent=False``), with
+        the 401 that stopped the batch as their error."""
         return [
-            o if o is not None else LaunchOutcome(index=i, spec=self.specs[i], sent=False)
+            o
+            if o is not None
+            else LaunchOutcome(index=i, spec=self.specs[i], sent=False, error=self.refused)
             for i, o in enumerate(self.outcomes)
         ]
 
@@ -179,6 +190,21 @@ class Launcher:
         self.emit(BatchCancelled(started=started, in_flight=in_flight, not_sent=not_sent))
 
 
+def ledger_note(launcher: Launcher, what: str) -> str:
+    """What a batch stopped by its ``on_event`` callback had done, for the callback's error."""
+    outcomes = launcher.finish()
+    started = [(i, ids) for i, ids in sorted(launcher.started.items())]
+    shown = ", ".join(f"spec {i}: {', '.join(ids)}" for i, ids in started[:20])
+    uncertain = [o.index for o in outcomes if o.uncertain]
+    never = sum(1 for o in outcomes if not o.sent)
+    return (
+        f"codeocean-async: on_event raised during {what}, which stopped launching: "
+        f"{len(started)} specs started ({shown or 'none'}{', ...' if len(started) > 20 else ''}"
+        f"; they keep running), {len(uncertain)} may or may not have started "
+        f"{uncertain[:20]}, {never} never sent. Its `outcomes` attribute holds one per spec."
+    )
+
+
 async def launch_and_wait(
     launcher: Launcher,
     scheduler: WaitScheduler,
@@ -187,8 +213,15 @@ async def launch_and_wait(
     relaunch_failed_starts: int,
     relaunch_backoff: float,
 ) -> tuple[dict[int, Computation | None], dict[int, CodeOceanError]]:
-    """Launch every spec and follow each run as soon as it lands; relaunch failed starts."""
+    """Launch every spec and follow each run as soon as it lands; relaunch failed starts.
+
+    Returns each spec's final computation (the last state seen, if the batch stopped before it
+    finished) and the error of those with one. Nothing raised below ends it early: an error is
+    recorded for its spec. A callback error (``launcher.emit.error``) stops it once the launches
+    on their way have landed.
+    """
     finals: dict[int, Computation | None] = {}
+    latest: dict[int, Computation] = {}
     errors: dict[int, CodeOceanError] = {}
     relaunches: dict[int, int] = {}
     outstanding = len(launcher.specs)  # specs whose latest launch has not resolved yet
@@ -196,37 +229,47 @@ async def launch_and_wait(
     def follow(index: int, computation: Computation) -> None:
         nonlocal outstanding
         outstanding -= 1
-        scheduler.add(
-            computation, index=index, parent=parent_of(launcher.specs[index]), timeout=timeout
-        )
+        latest[index] = computation
+        try:
+            parent = parent_of(launcher.specs[index])
+            scheduler.add(computation, index=index, parent=parent, timeout=timeout)
+        except Exception as exc:  # e.g. an ID the scheduler cannot follow: recorded, not raised
+            finals[index] = computation
+            errors[index] = unexpected(exc, f"following computation {computation.id!r}")
+            scheduler.nudge()
 
     async def launches() -> None:
         nonlocal outstanding
         await launcher.run_all(on_launched=follow)
-        for index, outcome in enumerate(launcher.outcomes):
-            if outcome is not None and outcome.error is not None:
-                errors[index] = outcome.error
+        for index, outcome in enumerate(launcher.finish()):
+            if outcome.computation is None:  # refused, uncertain, or never sent
+                outstanding -= 1
                 finals[index] = None
-        outstanding -= sum(1 for o in launcher.outcomes if o is not None and o.error is not None)
+                if outcome.error is not None:
+                    errors[index] = outcome.error
         scheduler.nudge()
 
     async def relaunch(index: int, previous: Computation) -> None:
         nonlocal outstanding
-        count = relaunches[index]
-        await anyio.sleep(relaunch_backoff * 2 ** (count - 1))
-        result = await launcher.launch_one(index)
+        await launcher.pause(relaunch_backoff * 2 ** (relaunches[index] - 1))
+        result: Computation | CodeOceanError | None = None
+        if not launcher.stopped:
+            result = await launcher.launch_one(index)
         if isinstance(result, Computation):
             launcher.emit(Relaunched(index=index, previous=previous, computation=result))
             follow(index, result)
-        else:
-            errors[index] = result
-            finals[index] = previous
-            outstanding -= 1
-            scheduler.nudge()
+            return
+        finals[index] = previous
+        error = result if result is not None else launcher.refused  # not relaunched: stopped
+        if error is not None:
+            errors[index] = error
+        outstanding -= 1
+        scheduler.nudge()
 
+    launcher.emit.on_error(scheduler.nudge)
     async with anyio.create_task_group() as tg:
         tg.start_soon(launches)
-        while outstanding or scheduler.pending:
+        while (outstanding or scheduler.pending) and launcher.emit.error is None:
             for done in await scheduler.next_done():
                 computation = done.computation
                 for index in done.indices:
@@ -243,53 +286,7 @@ async def launch_and_wait(
                     finals[index] = computation
                     if done.error is not None:
                         errors[index] = done.error
+    for index, computation in latest.items():  # stopped early: the last state seen
+        if index not in finals:
+            finals[index] = scheduler.last_seen(computation.id) or computation
     return finals, errors
-
-
-# --- specs as data -----------------------------------------------------------------------------
-
-
-def read_specs(
-    source: str | os.PathLike[str] | TextIO, *, name: str | None = None
-) -> list[RunParams]:
-    """Run specs from a JSON lines file or open text stream (one ``RunParams`` a line).
-
-    Blank lines are skipped. Every spec is checked as ``run`` would check it; ``ValueError`` (or
-    ``TypeError``) names the line of the first one that does not fit, in ``name`` (default: the
-    path, or the stream's name).
-    """
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, encoding="utf-8") as lines:
-            return _read_lines(lines, name or os.fspath(source))
-    return _read_lines(source, name or str(getattr(source, "name", "<stream>")))
-
-
-def _read_lines(lines: Iterable[str], name: str) -> list[RunParams]:
-    from .resources.computations import check_run_ids
-
-    specs = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            spec = from_json(RunParams, line)
-            check_run_ids(spec)
-        except (TypeError, ValueError) as exc:
-            error = TypeError if isinstance(exc, TypeError) else ValueError
-            raise error(f"{name}, line {number}: {exc}") from exc
-        specs.append(spec)
-    return specs
-
-
-def write_specs(path: str | os.PathLike[str], specs: Iterable[RunParams]) -> None:
-    """Write run specs as JSON lines, for ``read_specs`` (or ``codeocean-async run-many``)."""
-    with open(path, "w", encoding="utf-8") as out:
-        for spec in _iter_checked(specs):
-            out.write(to_json(spec) + "\n")
-
-
-def _iter_checked(specs: Iterable[RunParams]) -> Iterator[RunParams]:
-    for index, spec in enumerate(specs):
-        if not isinstance(spec, RunParams):
-            raise TypeError(f"spec {index}: expected a RunParams, not {type(spec).__name__}")
-        yield spec

@@ -34,9 +34,10 @@ def target_id(args: argparse.Namespace) -> str:
 
 
 def check_timeout_arg(value: float | None) -> float | None:
-    """A --timeout value, or ``UsageError`` unless it is a number of seconds > 0."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise UsageError(f"--timeout must be a number of seconds > 0, not {value}")
+    """A --timeout value, or ``UsageError`` unless it is a number of seconds >= 0 (0: one look,
+    as in the API)."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"--timeout must be a number of seconds >= 0, not {value}")
     return value
 
 

@@ -14,6 +14,7 @@ import anyio
 
 from ._batch import read_specs
 from ._cli_output import Exit, Output, UsageError, duration
+from ._client import ENV_TOKEN
 from ._errors import AuthenticationError
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
 from .models.batch import BatchCancelled, Event, LaunchOutcome, RunOutcome, StateChanged
@@ -76,7 +77,7 @@ def _check_options(args: argparse.Namespace) -> None:
     if interval is not None and not (math.isfinite(interval) and interval >= 0):
         raise UsageError(f"--launch-interval must be a number of seconds >= 0, not {interval}")
     for flag, value, allowed in (
-        ("--timeout", args.timeout, "a number of seconds > 0"),
+        ("--timeout", args.timeout, "a number of seconds >= 0"),  # 0: one look at each run
         ("--relaunch-failed-starts", args.relaunch_failed_starts, "a whole number >= 0"),
         ("--strategy", args.strategy, ""),
         ("--max-requests-per-second", args.max_requests_per_second, "a number > 0"),
@@ -219,19 +220,8 @@ async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output)
     progress: PlainLines | LiveLine = (
         LiveLine(ui.out, len(specs), waiting=args.wait) if live else PlainLines(ui, len(specs))
     )
-    refused: list[AuthenticationError] = []  # a 401 before anything started: stop, exit code 3
 
     def on_event(event: Event) -> None:
-        if refused:
-            return
-        if (
-            isinstance(event, LaunchFailed)
-            and isinstance(event.error, AuthenticationError)
-            and progress.tally.launched == 0  # the token is wrong: every launch would fail
-        ):
-            refused.append(event.error)
-            scope.cancel()
-            return
         if isinstance(event, BatchCancelled):
             progress.close()
             ui.cancelled(event)
@@ -241,7 +231,7 @@ async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output)
     fanout = client.computations
     outcomes: list[LaunchOutcome] | list[RunOutcome] = []
     try:
-        with anyio.CancelScope() as scope:
+        with anyio.CancelScope():
             async with anyio.create_task_group() as tg:
                 tg.start_soon(progress.refresh)
                 if not args.wait:
@@ -267,9 +257,16 @@ async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output)
                 tg.cancel_scope.cancel()
     finally:
         progress.close()
-    if refused:
-        raise refused[0]
     ui.batch(outcomes)
+    # The batch stops at the first 401 and fails every spec not sent with it: with no run
+    # started, the token is what is wrong.
+    refused = [o.error for o in outcomes if isinstance(o.error, AuthenticationError)]
+    started = any(
+        o.computation is not None or (isinstance(o, RunOutcome) and o.attempts) for o in outcomes
+    )
+    if refused and not started:
+        ui.error(f"{refused[0]} (check ${ENV_TOKEN})")
+        return Exit.API_ERROR
     ok = all(
         o.succeeded and o.error is None if isinstance(o, RunOutcome) else o.ok for o in outcomes
     )

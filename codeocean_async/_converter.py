@@ -3,7 +3,8 @@
 Built the way ``cattrs.preconf`` builds one: ``configure_converter`` registers hooks on a fresh
 ``Converter``; ``make_converter`` returns it. Response models are tolerant (unknown keys ignored,
 missing optional keys ``None``, numbers accepted as int or float, unknown enum values kept);
-request models are strict (unknown keys refused) and omit unset fields when unstructured.
+request models are built by their own classes (which check every field; unknown keys refused)
+and omit unset fields when unstructured.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import cattrs
 from cattrs.errors import IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from ._checks import SpecError, check_url_ids, format_error, structure_request
 from .models import (
     Capsule,
     Computation,
@@ -68,13 +70,6 @@ def _structure_int(value: Any, _: Any) -> int:
     if isinstance(value, str):
         return int(value.strip())
     raise TypeError(f"expected a number, got {type(value).__name__}")
-
-
-def _structure_exact_int(value: Any, _: Any) -> int:
-    """Request fields (a run's ``version``) are the caller's intent: no float, no string."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    return value
 
 
 def _structure_float(value: Any, _: Any) -> float:
@@ -153,7 +148,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(OpenEnum, _structure_enum)
 
-    # Factories take the converter they run on, so a copy (the strict one below) uses its own.
+    # Factories take the converter they run on (a copy uses its own).
     def optional_hook(t: Any, on: cattrs.Converter) -> Callable[[Any, Any], Any]:
         inner = next(a for a in typing.get_args(t) if a is not type(None))
         handler = on.get_structure_hook(inner)
@@ -227,17 +222,15 @@ def configure_converter(conv: cattrs.Converter) -> None:
 
     conv.register_structure_hook(Capsule, structure_capsule)
 
-    # Request models are read strictly: unknown keys refused, whole numbers exact. Their hooks
-    # are built on a copy with the strict int rule, then registered on the main converter.
-    strict = conv.copy()
-    strict.register_structure_hook(int, _structure_exact_int)
+    # Request models are built by their own classes, which check every field and accept every
+    # form the Python API accepts (``named_parameters`` as an object, data assets as "ID:MOUNT").
     for cls in _REQUEST_MODELS:
-        hook = make_dict_structure_fn(cls, strict, _cattrs_forbid_extra_keys=True)
-        strict.register_structure_hook(cls, hook)
-        conv.register_structure_hook(cls, hook)
+        conv.register_structure_hook(cls, structure_request)
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
+
+    check_url_ids(conv, Computation, ("id",))
 
 
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
@@ -259,6 +252,8 @@ def structure(data: Any, cls: type[T]) -> T:
     """Build ``cls`` from JSON-shaped ``data``; raises ``ValueError`` naming each bad field path."""
     try:
         return _converter(detailed=False).structure(data, cls)
+    except SpecError:
+        raise
     except Exception:
         pass
     try:
@@ -278,7 +273,7 @@ class _StructureError(ValueError):
 
 def _error_paths(exc: BaseException) -> tuple[str, ...]:
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-        return tuple(cattrs.transform_error(exc, path="$"))
+        return tuple(cattrs.transform_error(exc, path="$", format_exception=format_error))
     return (f"{type(exc).__name__}: {exc} @ $",)
 
 

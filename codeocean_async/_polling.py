@@ -18,6 +18,7 @@ import anyio
 
 from ._config import PollPolicy
 from ._errors import CodeOceanError, ComputationFailedError, WaitTimeoutError
+from ._guard import attach
 from ._ids import check_id
 from ._scheduler import WaitScheduler
 from .models import Computation, Outcome
@@ -41,7 +42,11 @@ _rng = random.Random()
 
 
 def check_timeout(timeout: float | None) -> float | None:
-    """``timeout`` if it is ``None`` or a number of seconds >= 0; else ``ValueError``."""
+    """``timeout`` if it is ``None`` or a number of seconds >= 0; else ``ValueError``.
+
+    ``0`` means one look: the state is fetched once (a ``Computation`` passed in that is finished
+    needs none), returned if finished, else ``WaitTimeoutError`` carries it.
+    """
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
@@ -58,7 +63,8 @@ class StateFollower:
     """Async iterator over a computation's state changes, ending with the terminal state.
 
     A ``Computation`` passed in counts as the first state seen (no request for it); an ID is
-    fetched at once. Raises ``WaitTimeoutError`` (carrying the last state seen) at the deadline.
+    fetched at once. Raises ``WaitTimeoutError`` (carrying the last state seen) at the deadline;
+    with ``timeout=0``, after one look (``check_timeout``).
     It is a plain iterator, not an async generator, and holds nothing between steps, so leaving
     an ``async for`` early needs no clean-up.
     """
@@ -78,6 +84,8 @@ class StateFollower:
         self._polls = 0
         self._last: Computation | None = None
         self._pending: Computation | None = None
+        self._one_look = timeout == 0
+        self._looked = False
         if isinstance(computation, Computation):
             self._id = check_id(computation.id, "computation_id")
             self._pending = computation
@@ -95,8 +103,16 @@ class StateFollower:
             if self._last is not None:
                 if self._last.finished:
                     raise StopAsyncIteration
-                await self._sleep_until_next_poll()
-            current = await self._fetch_before_deadline()
+                if self._one_look:
+                    if self._looked:
+                        raise self._timeout_error()
+                else:
+                    await self._sleep_until_next_poll()
+            if self._one_look:  # the one look is made, bounded by the request's own limits
+                current = await self._fetch(self._id)
+                self._looked = True
+            else:
+                current = await self._fetch_before_deadline()
             self._polls += 1
             changed = self._last is None or current.state != self._last.state
             self._last = current
@@ -163,8 +179,12 @@ class CompletionStream:
     """Async iterator over computations as each is seen finished (``as_completed``).
 
     It drives a ``WaitScheduler`` from inside ``__anext__`` and holds no task between steps, so
-    leaving the loop early needs no clean-up. At the deadline it raises ``WaitTimeoutError``
-    whose ``computations`` hold the last state seen of every input, in input order.
+    leaving the loop early needs no clean-up. Completions already seen are always yielded before
+    an error is raised. An error for one run (say a 404) is raised once, with a ``computations``
+    attribute: the last state seen of every input, in input order; the stream then goes on with
+    the others. At the deadline it raises ``WaitTimeoutError`` whose ``computations`` hold the
+    last state seen of every input. An exception from ``on_event`` is re-raised as it is, with
+    ``computations`` too; the stream ends there.
     """
 
     def __init__(self, scheduler: WaitScheduler, count: int) -> None:
@@ -177,13 +197,15 @@ class CompletionStream:
     def __aiter__(self) -> CompletionStream:
         return self
 
+    @property
+    def callback_error(self) -> Exception | None:
+        """What ``on_event`` raised, if it did (the stream ends with it)."""
+        return self._scheduler.events.error
+
     async def __anext__(self) -> Computation:
         while not self._ready and not self._errors:
+            self._raise_callback_error()
             done = await self._scheduler.next_done()
-            if not done:
-                if self._timed_out:
-                    raise self._timeout_error()
-                raise StopAsyncIteration
             # Record the whole batch before raising anything, so no outcome in it is lost.
             for item in done:
                 for index in item.indices:
@@ -194,9 +216,22 @@ class CompletionStream:
                     self._errors.append(item.error)
                 elif item.computation is not None:
                     self._ready.extend(item.computation for _ in item.indices)
-        if self._errors:  # one error a call; the completions stay queued for the next calls
-            raise self._errors.pop(0)
-        return self._ready.pop(0)
+            if not done and not self._ready and not self._errors:
+                self._raise_callback_error()
+                if self._timed_out:
+                    raise self._timeout_error()
+                raise StopAsyncIteration
+        if self._ready:  # what finished is handed over before any error
+            return self._ready.pop(0)
+        error = self._errors.pop(0)  # one error a call; the stream goes on after it
+        raise attach(error, "computations", tuple(self._last))
+
+    def _raise_callback_error(self) -> None:
+        error = self.callback_error
+        if error is not None:
+            note = "codeocean-async: on_event raised while waiting; `computations` holds the "
+            note += "last state seen of every input (the runs keep running)"
+            raise attach(error, "computations", tuple(self._last), note)
 
     @property
     def last_seen(self) -> list[Computation | None]:
@@ -213,20 +248,41 @@ class CompletionStream:
 
 
 async def wait_for_all(stream: CompletionStream, *, raise_on_failure: bool) -> list[Computation]:
-    """Drain ``stream``; the final computations in input order (see ``Computations.wait_all``)."""
-    async for _ in stream:
-        pass
+    """Drain ``stream``; the final computations in input order (see ``Computations.wait_all``).
+
+    An error for one run does not stop the others: once every wait has ended, the first such
+    error is raised, its ``computations`` holding every input's final (or last) state.
+    """
+    first: CodeOceanError | None = None
+    timed_out: WaitTimeoutError | None = None
+    while True:
+        try:
+            async for _ in stream:
+                pass
+            break
+        except WaitTimeoutError as exc:  # raised at the end: every other wait has ended
+            timed_out = exc
+            break
+        except CodeOceanError as exc:
+            if exc is stream.callback_error:
+                raise
+            first = first or exc
     finals = stream.last_seen
-    assert all(c is not None for c in finals)  # every wait ended with a computation or raised
+    if first is not None:
+        note = None if timed_out is None else f"codeocean-async: also: {timed_out}"
+        raise attach(first, "computations", tuple(finals), note)
+    if timed_out is not None:
+        raise timed_out
     results = [c for c in finals if c is not None]
+    assert len(results) == len(finals)  # every wait ended with a computation or raised
     failed = tuple(c for c in results if c.outcome is not Outcome.SUCCEEDED)
     if raise_on_failure and failed:
-        first = failed[0]
+        first_failed = failed[0]
         raise ComputationFailedError(
             f"{len(failed)} of {len(results)} computations did not succeed; first: "
-            f"{first.id} finished as {first.outcome}",
-            computation=first,
-            outcome=first.outcome,
+            f"{first_failed.id} finished as {first_failed.outcome}",
+            computation=first_failed,
+            outcome=first_failed.outcome,
             failed=failed,
         )
     return results

@@ -4,13 +4,15 @@ One scheduler follows any number of computations. It keeps each one's next due t
 caps the requests it sends per second, and, when several waited runs belong to one capsule or
 pipeline, polls that capsule's computation list once per tick instead of each run. It owns no
 background task: whoever awaits ``next_done()`` drives it, and every request it starts ends
-before that call returns, so cancelling the caller leaves nothing behind.
+before that call returns, so cancelling the caller leaves nothing behind. A tick ends as soon as
+one of its requests ends a wait: the others still on their way are cut short and due again at
+once, so a slow answer for one run never holds back another's completion. An error for one run
+ends that run's wait only (an error that is not a ``CodeOceanError`` becomes one).
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import logging
 import math
 import random
@@ -18,15 +20,15 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
-import attrs
 
 from ._config import PollPolicy
-from ._errors import CodeOceanError, WaitTimeoutError
+from ._guard import EventSink, unexpected
 from ._ids import check_id
 from ._launch import Parent
 from ._pacing import Pacer
+from ._wait_state import Done, Group, WaitState, Watch
 from .models import Computation
-from .models.batch import Event, Finished, StateChanged
+from .models.batch import Event
 
 __all__ = ["Done", "Parent", "Strategy", "WaitScheduler"]
 
@@ -37,43 +39,11 @@ logger = logging.getLogger("codeocean_async")
 #: ``LIST_THRESHOLD`` waited runs share a capsule whose identity is known.
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
-_MISSES_BEFORE_GET = 2
 _MAX_IN_FLIGHT = 32
 _rng = random.Random()
 
 
-@attrs.frozen
-class Done:
-    """A wait that ended: its final computation, or the error that ended it."""
-
-    indices: tuple[int, ...]
-    computation: Computation | None
-    error: CodeOceanError | None = None
-
-
-@attrs.define(eq=False)
-class _Watch:
-    id: str
-    indices: list[int]
-    parent: Parent | None
-    last: Computation | None
-    deadline: float
-    polls: int = 0
-    due: float = 0.0
-    group: _Group | None = None
-    done: bool = False
-    missed: int = 0  # consecutive listings of its capsule that did not show it
-
-
-@attrs.define(eq=False)
-class _Group:
-    parent: Parent
-    members: dict[str, _Watch] = attrs.field(factory=dict)
-    polls: int = 0
-    due: float = 0.0
-
-
-class WaitScheduler:
+class WaitScheduler(WaitState):
     """Follow many computations to their end on one schedule (see the module docstring)."""
 
     def __init__(
@@ -84,29 +54,25 @@ class WaitScheduler:
         poll: PollPolicy,
         max_requests_per_second: float | None,
         strategy: Strategy,
-        on_event: Callable[[Event], object] | None,
+        on_event: EventSink | Callable[[Event], object] | None,
     ) -> None:
         if strategy not in ("auto", "per_run", "list"):
             raise ValueError(f"strategy must be 'auto', 'per_run' or 'list', not {strategy!r}")
         rate = max_requests_per_second
         if rate is not None and (isinstance(rate, bool) or not rate > 0):
             raise ValueError(f"max_requests_per_second must be > 0 or None, not {rate!r}")
+        # The caller's callback, guarded: when it raises, ``next_done`` returns what it has and
+        # the caller re-raises ``events.error``.
+        events = on_event if isinstance(on_event, EventSink) else EventSink(on_event)
+        super().__init__(poll=poll, events=events)
         self._get = get
         self._list_for = list_for
-        self._poll = poll
         self._rate = rate
         # At most `rate` requests a second, evenly spaced: no burst on top of the rate.
         self._pacer = Pacer(None if rate is None else 1 / rate)
         self._strategy = strategy
-        self._on_event = on_event
-        self._watches: dict[str, _Watch] = {}
-        self._groups: dict[Parent, _Group] = {}
-        self._no_list: set[Parent] = set()  # capsules whose listing failed: polled run by run
-        self._by_parent: dict[Parent, int] = {}
-        self._heap: list[tuple[float, int, _Watch | _Group]] = []
-        self._deadlines: list[tuple[float, int, _Watch]] = []
-        self._seq = itertools.count()
-        self._finished: list[Done] = []
+        self.events.on_error(self._stop_tick)
+        self._tick_scope: anyio.CancelScope | None = None
         self._changed = anyio.Event()
         self._closed = False
         #: Requests sent, by kind: for the curious and for tests.
@@ -125,7 +91,11 @@ class WaitScheduler:
         parent: Parent | None = None,
         timeout: float | None = None,
     ) -> None:
-        """Follow ``computation`` (an ID is fetched first; a Computation counts as seen)."""
+        """Follow ``computation`` (an ID is fetched first; a Computation counts as seen).
+
+        ``timeout=0`` is one look: a GET (none for a finished Computation), then the wait ends,
+        finished or timed out.
+        """
         now = anyio.current_time()
         known = computation if isinstance(computation, Computation) else None
         cid = check_id(known.id if known else computation, "computation_id")
@@ -133,8 +103,9 @@ class WaitScheduler:
         if cid in self._watches:  # the same run twice: one wait, several places in the output
             self._watches[cid].indices.extend(indices)
             return
-        deadline = math.inf if timeout is None else now + timeout
-        watch = _Watch(cid, indices, parent, None, deadline)
+        one_look = timeout == 0
+        deadline = math.inf if timeout is None or one_look else now + timeout
+        watch = Watch(cid, indices, parent, None, deadline, one_look=one_look)
         if known is not None:
             self._observe(watch, known)
             if watch.done:  # finished already: report it at once
@@ -143,8 +114,9 @@ class WaitScheduler:
         self._watches[cid] = watch
         if deadline != math.inf:
             heapq.heappush(self._deadlines, (deadline, next(self._seq), watch))
-        watch.due = now if known is None else now + self._poll.interval(0, _rng)
-        if parent is not None and self._strategy != "per_run" and parent not in self._no_list:
+        watch.due = now if known is None or one_look else now + self._poll.interval(0, _rng)
+        grouped = parent is not None and self._strategy != "per_run" and not one_look
+        if grouped and parent is not None and parent not in self._no_list:
             self._by_parent[parent] = self._by_parent.get(parent, 0) + 1
             threshold = 1 if self._strategy == "list" else LIST_THRESHOLD
             if parent in self._groups or self._by_parent[parent] >= threshold:
@@ -152,6 +124,11 @@ class WaitScheduler:
         if watch.group is None:
             self._push(watch)
         self._changed.set()
+
+    def last_seen(self, computation_id: str) -> Computation | None:
+        """The last state seen of a computation still followed (``None``: not followed)."""
+        watch = self._watches.get(computation_id)
+        return None if watch is None else watch.last
 
     def close(self) -> None:
         """No more computations will be added: ``next_done`` returns ``[]`` once all ended."""
@@ -165,9 +142,10 @@ class WaitScheduler:
     async def next_done(self) -> list[Done]:
         """Poll until at least one wait ends, and return those that did.
 
-        ``[]`` means nothing is being followed: the scheduler is closed, or it was nudged.
+        ``[]`` means nothing is being followed: the scheduler is closed, or it was nudged. Once
+        the caller's callback has raised (``events.error``), it returns at once.
         """
-        while not self._finished:
+        while not self._finished and self.events.error is None:
             now = anyio.current_time()
             self._expire(now)
             if self._finished:
@@ -184,40 +162,12 @@ class WaitScheduler:
                 await self._sleep(wake - now)
                 continue
             await self._tick(now)
+            if self.events.error is not None:
+                break
         finished, self._finished = self._finished, []
         return finished
 
     # --- scheduling ---------------------------------------------------------------------------
-
-    def _push(self, item: _Watch | _Group) -> None:
-        heapq.heappush(self._heap, (item.due, next(self._seq), item))
-
-    def _valid(self, due: float, item: _Watch | _Group) -> bool:
-        if isinstance(item, _Group):
-            return self._groups.get(item.parent) is item and item.due == due and bool(item.members)
-        return not item.done and item.group is None and item.due == due
-
-    def _earliest_due(self) -> float:
-        while self._heap and not self._valid(self._heap[0][0], self._heap[0][2]):
-            heapq.heappop(self._heap)
-        return self._heap[0][0] if self._heap else math.inf
-
-    def _join_group(self, parent: Parent, now: float) -> None:
-        group = self._groups.get(parent)
-        if group is None:
-            group = self._groups[parent] = _Group(parent)
-        for watch in self._watches.values():
-            if watch.parent == parent and watch.group is None:
-                watch.group = group
-                group.members[watch.id] = watch
-        group.polls = 0  # a new member may be a short run: look soon
-        unseen = any(w.last is None for w in group.members.values())
-        due = now if unseen else now + self._poll.interval(0, _rng)  # an ID alone: look now
-        # Reschedule when no future poll is planned (a new group, or one whose members had all
-        # ended, its heap entry gone) or when this one is sooner.
-        if group.due <= now or due < group.due:
-            group.due = due
-            self._push(group)
 
     async def _sleep(self, seconds: float) -> None:
         with anyio.move_on_after(seconds):
@@ -228,7 +178,7 @@ class WaitScheduler:
     async def _tick(self, now: float) -> None:
         """Send the requests that are due (about one second's worth at the rate cap)."""
         budget = max(1, int(self._rate)) if self._rate else len(self._heap)
-        batch: list[_Watch | _Group] = []
+        batch: list[Watch | Group] = []
         while self._heap and len(batch) < budget and self._earliest_due() <= now:
             batch.append(heapq.heappop(self._heap)[2])
         # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
@@ -237,54 +187,71 @@ class WaitScheduler:
         started = 0
         try:
             async with anyio.create_task_group() as tg:
+                self._tick_scope = tg.cancel_scope
                 for item in batch:
+                    if self._finished or self.events.error is not None:
+                        break  # a wait ended: report it now, send the rest on the next tick
                     await self._pacer.turn()
                     await limiter.acquire()
                     tg.start_soon(self._poll_one, item, limiter)
                     started += 1
-        finally:  # cancelled before every request started: the others stay scheduled
+        finally:  # cut short before every request started: the others stay scheduled
+            self._tick_scope = None
             for item in batch[started:]:
                 self._push(item)
 
-    async def _poll_one(self, item: _Watch | _Group, limiter: anyio.Semaphore) -> None:
+    def _stop_tick(self) -> None:
+        """End the tick now: requests on their way are cut short and due again at once."""
+        if self._tick_scope is not None:
+            self._tick_scope.cancel()
+
+    async def _poll_one(self, item: Watch | Group, limiter: anyio.Semaphore) -> None:
         try:
-            if isinstance(item, _Group):
+            if isinstance(item, Group):
                 await self._poll_group(item)
             else:
                 await self._poll_watch(item)
         finally:
             limiter.release()
+        if self._finished:  # a wait ended: hand it over without waiting for slower answers
+            self._stop_tick()
 
     def _next_due(self, polls: int, deadline: float) -> float:
         now = anyio.current_time()
         return self._poll.next_poll(polls, now=now, deadline=deadline, rng=_rng)
 
-    async def _poll_watch(self, watch: _Watch) -> None:
+    async def _poll_watch(self, watch: Watch) -> None:
         self.requests["get"] += 1
+        answered = False
         try:
             with anyio.move_on_after(watch.deadline - anyio.current_time()):
                 try:
                     computation = await self._get(watch.id)
-                except CodeOceanError as exc:
-                    self._end(watch, None, exc)
+                except Exception as exc:  # a CodeOceanError, or anything else from below
+                    self._end(watch, None, unexpected(exc, f"GET of computation {watch.id}"))
                     return
                 self._observe(watch, computation)
+            answered = True
             if not watch.done:
                 watch.polls += 1
-        finally:  # also when the caller's cancellation cut the request short: keep it scheduled
+                if watch.one_look:
+                    self._end(watch, watch.last, self._timeout_error(watch, "after one look"))
+        finally:  # cut short (a wait ended, or the caller cancelled): due again at once
             if not watch.done and watch.group is None:
-                watch.due = self._next_due(watch.polls, watch.deadline)
+                now = anyio.current_time()
+                watch.due = self._next_due(watch.polls, watch.deadline) if answered else now
                 self._push(watch)
 
-    async def _poll_group(self, group: _Group) -> None:
+    async def _poll_group(self, group: Group) -> None:
         self.requests["list"] += 1
         deadline = min(w.deadline for w in group.members.values())
         listed: list[Computation] | None = None
+        answered = False
         try:
             with anyio.move_on_after(deadline - anyio.current_time()):
                 try:
                     listed = await self._list_for(group.parent)
-                except CodeOceanError as exc:
+                except Exception as exc:  # a CodeOceanError, or anything else from below
                     logger.warning(
                         "listing %s/%s failed (%s): polling its runs one by one",
                         *group.parent,
@@ -292,85 +259,13 @@ class WaitScheduler:
                     )
                     self._disband(group)
                     return
+            answered = True
             if listed is not None:
                 self._apply_listing(group, listed)
                 group.polls += 1
         finally:  # also when cut short: a group with runs to follow stays scheduled
             if group.members and self._groups.get(group.parent) is group:
                 deadline = min(w.deadline for w in group.members.values())
-                group.due = self._next_due(group.polls, deadline)
+                due = self._next_due(group.polls, deadline)
+                group.due = due if answered else anyio.current_time()
                 self._push(group)
-
-    def _apply_listing(self, group: _Group, listed: list[Computation]) -> None:
-        by_id = {c.id: c for c in listed}
-        for watch in list(group.members.values()):
-            found = by_id.get(watch.id)
-            if found is not None:
-                watch.missed = 0
-                self._observe(watch, found)
-            else:  # a listing may lag a launch; missing twice (deleted?): ask for it directly
-                watch.missed += 1
-                if watch.missed >= _MISSES_BEFORE_GET:
-                    self._leave_group(watch)
-
-    def _leave_group(self, watch: _Watch) -> None:
-        if watch.group is not None:
-            del watch.group.members[watch.id]
-            watch.group = None
-        watch.due = anyio.current_time()
-        self._push(watch)
-
-    def _disband(self, group: _Group) -> None:
-        for watch in list(group.members.values()):
-            self._leave_group(watch)
-        self._no_list.add(group.parent)
-        del self._groups[group.parent]
-
-    # --- what was seen ------------------------------------------------------------------------
-
-    def _observe(self, watch: _Watch, computation: Computation) -> None:
-        previous = watch.last
-        watch.last = computation
-        if previous is None or previous.state != computation.state:
-            logger.info("computation %s is %s", watch.id, computation.state)
-            self._emit_all(
-                watch,
-                lambda i: StateChanged(
-                    index=i,
-                    computation=computation,
-                    previous=None if previous is None else str(previous.state),
-                ),
-            )
-        if computation.finished:
-            self._emit_all(watch, lambda i: Finished(index=i, computation=computation))
-            self._end(watch, computation, None)
-
-    def _emit_all(self, watch: _Watch, make: Callable[[int | None], Event]) -> None:
-        if self._on_event is None:
-            return
-        indices: list[int | None] = [*watch.indices] or [None]
-        for index in indices:
-            self._on_event(make(index))
-
-    def _end(
-        self, watch: _Watch, computation: Computation | None, error: CodeOceanError | None
-    ) -> None:
-        watch.done = True
-        if watch.group is not None:
-            watch.group.members.pop(watch.id, None)
-        registered = self._watches.pop(watch.id, None) is not None
-        if registered and watch.parent is not None and watch.parent in self._by_parent:
-            self._by_parent[watch.parent] -= 1
-        self._finished.append(Done(tuple(watch.indices), computation or watch.last, error))
-
-    def _expire(self, now: float) -> None:
-        while self._deadlines and self._deadlines[0][0] <= now:
-            _, _, watch = heapq.heappop(self._deadlines)
-            if watch.done:
-                continue
-            state = f"last state seen: {watch.last.state}" if watch.last else "no state seen"
-            error = WaitTimeoutError(
-                f"computation {watch.id} did not finish before its deadline; {state}",
-                computation=watch.last,
-            )
-            self._end(watch, watch.last, error)

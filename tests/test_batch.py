@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ GUARD = 30  # seconds: a guard against hangs only, never a timing figure
 
 @pytest.fixture
 def codeocean_fake() -> FakeCodeOcean:
-    """The fake on the real clock: runs move on by themselves (``client`` uses this one)."""
-    return FakeCodeOcean()
+    """The fake on the real clock: runs move on by themselves (``client`` uses this one).
+
+    On today's date, as a real server is: reconciling believes a server clock only within
+    minutes of the local one, or as a launch of this client measured it."""
+    return FakeCodeOcean(base_time=int(time.time()))
 
 
 @pytest.fixture
@@ -482,7 +486,7 @@ def test_read_specs_checks_ids_and_reads_streams(tmp_path: Path) -> None:
     import io
 
     good = co.to_json(co.RunParams(capsule_id="cap-1"))
-    bad = co.to_json(co.RunParams(capsule_id="a/b"))  # would change a URL path: refused
+    bad = '{"capsule_id": "a/b"}'  # would change a URL path: refused
     path = tmp_path / "specs.jsonl"
     path.write_text(f"{good}\n\n{bad}\n")
     with pytest.raises(ValueError, match=r"specs\.jsonl, line 3: capsule_id"):

@@ -369,10 +369,10 @@ BAD_INPUT = [
     (["run", ""], "capsule id must not be empty"),
     (["run", "..", "--pipeline"], "pipeline id must not be '..'"),
     (["run", "cap-1", "--timeout", "5"], "--timeout applies only with --wait"),
-    (["run", "cap-1", "--wait", "--timeout", "0"], "--timeout must be a number of seconds > 0"),
-    (["run", "cap-1", "--wait", "--timeout", "nan"], "--timeout must be a number of seconds > 0"),
+    (["run", "cap-1", "--wait", "--timeout", "-0.5"], "--timeout must be a number of seconds >= 0"),
+    (["run", "cap-1", "--wait", "--timeout", "nan"], "--timeout must be a number of seconds >= 0"),
     (["wait", "c 1"], "computation id contains a character not allowed"),
-    (["wait", "c-1", "--timeout", "-1"], "--timeout must be a number of seconds > 0"),
+    (["wait", "c-1", "--timeout", "-1"], "--timeout must be a number of seconds >= 0"),
     (["capsule", "get", "a?b"], "capsule id contains a character not allowed"),
     (["computations", "list", "", "--json"], "capsule id must not be empty"),
 ]

@@ -307,11 +307,24 @@ async def test_wrong_token_is_exit_3_with_one_line(codeocean_fake, tmp_path):
             # The launch interval makes each launch await: over a network every request does.
             argv = ["run-many", path, "--launch-interval", "0.001", *mode]
             r = await invoke(bad_client, codeocean_fake, *argv)
-            assert (r.code, r.out) == (3, "")
-            assert r.err.startswith("codeocean-async: error: 401 ")
-            assert r.err.count("\n") == 1
-            assert "check $CODEOCEAN_API_TOKEN" in r.err
-            assert wrong not in r.err
+            # A 401 is a definite failure for every spec: the summary (or --json document)
+            # names each spec, then one line says the token was refused (it used to say
+            # "batch cancelled: ... may or may not have started" and print no JSON).
+            assert r.code == 3
+            errors = [line for line in r.err.splitlines() if "error:" in line]
+            assert len(errors) == 1
+            assert errors[0].startswith("codeocean-async: error: 401 ")
+            assert "check $CODEOCEAN_API_TOKEN" in errors[0]
+            assert "may or may not" not in r.err + r.out
+            if "--json" in mode:
+                doc = json.loads(r.out)
+                assert [o["index"] for o in doc] == list(range(len(make_specs())))
+                assert all("401" in o["error"] or o["error"] == "not sent" for o in doc)
+                assert any("401" in o["error"] for o in doc)
+                assert not any(o["uncertain"] for o in doc)
+            else:
+                assert r.out.splitlines()[-1].startswith(f"{len(make_specs())} specs: ")
+            assert wrong not in r.err + r.out
             assert 1 <= len(post_bodies(codeocean_fake)) <= 8  # stopped at the first 401
             codeocean_fake.reset_requests()
     assert codeocean_fake.created_computations == []
@@ -322,7 +335,10 @@ async def test_wrong_token_is_exit_3_with_one_line(codeocean_fake, tmp_path):
 GOOD = '{"capsule_id": "cap-ok"}'
 BAD_LINES = [
     ([GOOD, "", GOOD, "{not json"], "line 4: not valid JSON"),
-    ([GOOD, '{"capsule_id": "cap-ok", "bogus": 1}'], "line 2: RunParams did not fit"),
+    (
+        [GOOD, '{"capsule_id": "cap-ok", "bogus": 1}'],
+        "line 2: the spec has an unknown field 'bogus'",
+    ),
     (["", "", '{"capsule_id": "cap-ok", "pipeline_id": "p"}'], "line 3: "),
     ([GOOD, "", "  ", '{"capsule_id": "a/b"}', GOOD], "line 4: capsule_id contains"),
     ([GOOD, '{"capsule_id": "cap-ok", "data_assets": [{"id": ""}]}'], "line 2: data_assets[0].id"),
@@ -351,8 +367,8 @@ BAD_OPTIONS = [
     (["--strategy", "list"], "--strategy applies only with --wait"),
     (["--relaunch-failed-starts", "1"], "--relaunch-failed-starts applies only with --wait"),
     (["--max-requests-per-second", "5"], "--max-requests-per-second applies only with --wait"),
-    (["--wait", "--timeout", "0"], "--timeout must be a number of seconds > 0"),
-    (["--wait", "--timeout", "inf"], "--timeout must be a number of seconds > 0"),
+    (["--wait", "--timeout", "-1"], "--timeout must be a number of seconds >= 0"),
+    (["--wait", "--timeout", "inf"], "--timeout must be a number of seconds >= 0"),
     (["--wait", "--relaunch-failed-starts", "-1"], "must be a whole number >= 0"),
     (["--wait", "--max-requests-per-second", "0"], "must be a number > 0"),
 ]
@@ -402,7 +418,9 @@ async def test_specs_from_stdin(client, codeocean_fake, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(text + "\n[]\n"))
     r = await invoke(client, codeocean_fake, "run-many", "-")
     assert r.code == 2
-    assert r.err.startswith("codeocean-async: error: <stdin>, line 6: RunParams did not fit")
+    assert r.err.startswith(
+        "codeocean-async: error: <stdin>, line 6: a run spec is a JSON object, not a list"
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO('\n{"capsule_id": "x y"}\n'))
     r = await invoke(client, codeocean_fake, "run-many", "-")
     assert r.code == 2

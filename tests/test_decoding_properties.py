@@ -31,6 +31,7 @@ from codeocean_async import (
     from_json,
     to_json,
 )
+from codeocean_async._ids import check_id
 from codeocean_async._wire import decode as _decode
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -246,7 +247,17 @@ def test_deeply_nested_bodies_raise_response_validation_error(content: bytes):
 
 # --- payloads shaped like a Computation --------------------------------------------------------
 
-ids = st.text(min_size=1, max_size=40)
+
+def _usable_id(text: str) -> bool:
+    try:
+        check_id(text, "id")
+    except ValueError:
+        return False
+    return True
+
+
+any_ids = st.text(min_size=1, max_size=40)
+ids = any_ids.filter(_usable_id)  # what the server may send back as an ID that goes into a URL
 maybe_text = st.none() | st.text(max_size=20)
 state_strings = st.sampled_from(STATES) | st.text(max_size=15)
 end_status_strings = st.sampled_from(END_STATUSES) | st.text(max_size=15)
@@ -338,6 +349,17 @@ def test_lists_of_computation_shaped_payloads_always_decode(raws: list[dict[str,
 
 
 @SETTINGS
+@given(raw=computation_payloads, bad=any_ids.filter(lambda t: not _usable_id(t)))
+def test_a_computation_id_unfit_for_a_url_is_a_validation_error(raw: dict[str, Any], bad: str):
+    with pytest.raises(ResponseValidationError) as info:
+        decode(json.dumps({**raw, "id": bad}).encode(), Computation)
+    assert info.value.errors[0].endswith("@ $.id")
+    with pytest.raises(ResponseValidationError) as listed:
+        decode(json.dumps([raw, {**raw, "id": bad}]).encode(), list[Computation])
+    assert listed.value.errors[0].endswith("@ $[1].id")
+
+
+@SETTINGS
 @given(raw=computation_payloads, cut=st.floats(min_value=0, max_value=1, exclude_max=True))
 def test_a_truncated_computation_body_is_not_json(raw: dict[str, Any], cut: float):
     content = json.dumps(raw).encode()
@@ -350,7 +372,7 @@ def test_a_truncated_computation_body_is_not_json(raw: dict[str, Any], cut: floa
 # --- RunParams through JSON --------------------------------------------------------------------
 
 texts = st.text(max_size=20)
-data_assets = st.builds(DataAssetsRunParam, ids, mount=st.none() | texts)
+data_assets = st.builds(DataAssetsRunParam, ids, mount=st.none() | texts.filter(str.strip))
 named = st.builds(NamedRunParam, texts, texts)
 common_run_fields: dict[str, Any] = {
     "version": st.none() | st.integers(min_value=1, max_value=10**12),

@@ -3,6 +3,7 @@ sockets show (dropped connections, timeouts)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -11,13 +12,20 @@ import pytest
 
 import codeocean_async as co
 from codeocean_async._transport import Engine
-from codeocean_async.testing import FakeCodeOcean, Fault, serve_in_thread
+from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock, serve_in_thread
 
 from .conftest import FAST_POLL
 
 pytestmark = pytest.mark.anyio
 
 QUICK = co.RetryPolicy(settle=0.05)
+
+
+@pytest.fixture
+def codeocean_fake() -> FakeCodeOcean:
+    """The plugin's fake, on today's date: reconciling believes a server clock only within
+    minutes of the local one (or as measured by a launch), and the default fake lives in 2023."""
+    return FakeCodeOcean(clock=ManualClock(), base_time=int(time.time()))
 
 
 @pytest.fixture

@@ -394,7 +394,10 @@ def counting_handler(requests: list[httpx.Request]) -> Handler:
             return httpx.Response(200, json=[FINISHED])
         if request.url.path.startswith(("/api/v1/capsules", "/api/v1/pipelines")):
             return httpx.Response(200, json=CAPSULE)
-        return httpx.Response(200, json=FINISHED)
+        # A computation answers with the ID asked for (another one is a validation error).
+        parts = request.url.path.split("/")
+        asked = parts[4] if len(parts) > 4 else FINISHED["id"]
+        return httpx.Response(200, json={**FINISHED, "id": asked})
 
     return handler
 
@@ -445,7 +448,7 @@ def test_an_id_is_refused_or_stays_one_path_segment(value: str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         # Always a computation: an ID such as "computations" must not look like a listing.
         requests.append(request)
-        return httpx.Response(200, json=FINISHED)
+        return httpx.Response(200, json={**FINISHED, "id": value})
 
     async def get() -> None:
         async with make_client(handler) as client:

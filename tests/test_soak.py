@@ -8,6 +8,7 @@ past its deadline. The counts are printed (``pytest -s tests/test_soak.py``).
 from __future__ import annotations
 
 import collections
+import time
 from typing import Any
 
 import anyio
@@ -45,7 +46,7 @@ def kinds_of(results: dict[int, Any]) -> collections.Counter[str]:
 
 @pytest.mark.anyio
 async def test_soak_no_duplicates_nothing_lost_no_wait_past_its_deadline() -> None:
-    fake = FakeCodeOcean()
+    fake = FakeCodeOcean(base_time=int(time.time()))  # reconciling believes today's clock
     capsule = fake.add_capsule(run_durations=(0.05, 0.1, 0.05))["id"]
     # Every tenth input runs far longer than its wait's deadline, so deadlines are really hit.
     slow_capsule = fake.add_capsule(run_durations=(0.05, 60, 0.05))["id"]

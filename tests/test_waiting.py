@@ -151,12 +151,30 @@ async def test_deadline_cuts_a_long_poll_interval_short(
             await client.computations.wait_for_completion(run, timeout=0.05, poll=hourly)
 
 
-async def test_zero_timeout_on_an_id_gives_up_with_no_state(
-    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+async def test_zero_timeout_is_one_look(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, capsule: str
 ) -> None:
-    with pytest.raises(co.WaitTimeoutError) as info:
+    # timeout=0 means what the CLI's --timeout 0 means: fetch once, return it if finished, else
+    # WaitTimeoutError carrying that state (it used to give up without looking).
+    with pytest.raises(co.NotFoundError):  # the look is made
         await client.computations.wait_for_completion("some-id", timeout=0)
-    assert info.value.computation is None
+    run = await client.computations.run(capsule_id=capsule)
+    codeocean_fake.clock.advance(PHASE)  # type: ignore[attr-defined]
+    codeocean_fake.reset_requests()
+    for target in (run.id, run):
+        with pytest.raises(co.WaitTimeoutError) as info:
+            await client.computations.wait_for_completion(target, timeout=0)
+        assert info.value.computation is not None
+        assert info.value.computation.state is co.ComputationState.RUNNING
+    assert len(codeocean_fake.requests) == 2  # one look each
+    watch = client.computations.watch(run.id, timeout=0)
+    assert (await anext(watch)).state is co.ComputationState.RUNNING
+    with pytest.raises(co.WaitTimeoutError):
+        await anext(watch)
+    codeocean_fake.clock.advance(3 * PHASE)  # type: ignore[attr-defined]
+    done = await client.computations.wait_for_completion(run, timeout=0)
+    assert done.state is co.ComputationState.COMPLETED
+    assert (await client.computations.wait_all([run.id], timeout=0))[0].finished
 
 
 @pytest.mark.parametrize("timeout", [-1, math.nan, "10", True])

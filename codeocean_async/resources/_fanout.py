@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._batch import Launcher, OnEvent, Spec, check_concurrency, launch_and_wait, to_run_params
+from .._batch import (
+    Launcher,
+    OnEvent,
+    Spec,
+    check_concurrency,
+    launch_and_wait,
+    ledger_note,
+    to_run_params,
+)
 from .._config import PollPolicy
+from .._guard import EventSink, attach
 from .._launch import OnUncertain, Parent
 from .._polling import CompletionStream, check_timeout, wait_for_all
 from .._scheduler import Strategy, WaitScheduler
@@ -50,20 +59,27 @@ class FanOut(Resource):
             fail_fast: stop launching after the first failure; the specs never sent have
                 ``sent=False``.
             on_event: called (synchronously) with each ``Launched``, ``LaunchRetried`` and
-                ``LaunchFailed`` event, and ``BatchCancelled`` if the batch is cancelled.
+                ``LaunchFailed`` event, and ``BatchCancelled`` if the batch is cancelled. If it
+                raises, the batch stops launching, lets the launches on their way land, then
+                re-raises that exception as it is, with an ``outcomes`` attribute (one
+                ``LaunchOutcome`` per spec) and a note naming what started.
             on_uncertain: ``"raise"`` or ``"reconcile"`` (default: the client's).
 
         A 429 on any launch holds every launch until its ``Retry-After`` has passed. No spec is
-        launched twice: an uncertain launch is reported (``outcome.uncertain``), not resent.
+        launched twice: an uncertain launch is reported (``outcome.uncertain``), not resent. A
+        401 (``AuthenticationError``) on any launch stops the batch (even without
+        ``fail_fast``): the launches on their way land, and every spec not yet sent gets that
+        error (``sent=False``). Nothing raised by one launch ends the batch.
         """
         check_concurrency(concurrency, launch_interval)
+        sink = EventSink(on_event)
         launcher = Launcher(
             self._client,
             to_run_params(specs),
             concurrency=concurrency,
             launch_interval=launch_interval,
             fail_fast=fail_fast,
-            on_event=on_event,
+            sink=sink,
             on_uncertain=on_uncertain,
         )
         try:
@@ -71,14 +87,17 @@ class FanOut(Resource):
         except anyio.get_cancelled_exc_class():
             launcher.cancelled()
             raise
-        return launcher.finish()
+        outcomes = launcher.finish()
+        if sink.error is not None:
+            raise attach(sink.error, "outcomes", outcomes, ledger_note(launcher, "run_many"))
+        return outcomes
 
     def _scheduler(
         self,
         poll: PollPolicy | None,
         max_requests_per_second: float | None,
         strategy: Strategy,
-        on_event: OnEvent | None,
+        on_event: EventSink | OnEvent | None,
     ) -> WaitScheduler:
         client = self._client
 
@@ -117,8 +136,14 @@ class FanOut(Resource):
         the same capsule or pipeline are followed with one list request per tick (``strategy``:
         ``"auto"`` from 3 such runs, ``"list"`` always, ``"per_run"`` never). The capsule of a
         run this client started is known; for IDs alone, pass ``capsule_id`` or ``pipeline_id``.
-        At the deadline ``WaitTimeoutError`` is raised; its ``computations`` hold the last state
-        seen of every input. ``on_event`` gets ``StateChanged`` and ``Finished`` events.
+        Each run is yielded as soon as it is seen finished, even while requests for others are
+        on their way (those are cut short and sent again). An error for one run is raised after
+        the completions already seen, with a ``computations`` attribute (the last state seen of
+        every input, in input order); iterating on goes on with the others. At the deadline
+        ``WaitTimeoutError`` is raised; its ``computations`` hold the last state seen of every
+        input. ``timeout=0`` is one look at each. ``on_event`` gets ``StateChanged`` and
+        ``Finished`` events; an exception it raises ends the iteration, re-raised as it is with
+        ``computations``.
         """
         check_timeout(timeout)
         if capsule_id is not None and pipeline_id is not None:
@@ -154,7 +179,9 @@ class FanOut(Resource):
         """Wait for every computation; return their final states in input order.
 
         Takes the arguments of ``as_completed``. With ``raise_on_failure`` it raises
-        ``ComputationFailedError`` (``failed`` lists them all) when any did not succeed.
+        ``ComputationFailedError`` (``failed`` lists them all) when any did not succeed. An error
+        for one run (a 404, say) is raised once every other wait has ended, with a
+        ``computations`` attribute: every input's final (or last seen) state, in input order.
         """
         stream = self.as_completed(
             computations,
@@ -189,7 +216,11 @@ class FanOut(Resource):
         ``timeout`` bounds each run's wait, from its launch. A run that failed to start
         (``Outcome.FAILED_START``) is launched again up to ``relaunch_failed_starts`` times,
         ``relaunch_backoff`` seconds later (doubling each time); every computation ID tried is
-        kept in ``attempts``. Nothing raises for a run: each outcome says what happened.
+        kept in ``attempts``. Nothing raises for a run: each outcome says what happened. A 401
+        stops launching as in ``run_many`` (specs not sent get ``error``, no computation). If
+        ``on_event`` raises, launching stops, the launches on their way land, and that
+        exception is re-raised as it is, with ``outcomes`` (one ``RunOutcome`` per spec, the
+        runs' last states seen) and a note naming what started. ``timeout=0`` is one look.
         """
         check_concurrency(concurrency, launch_interval)
         check_timeout(timeout)
@@ -198,16 +229,17 @@ class FanOut(Resource):
         if not relaunch_backoff >= 0:
             raise ValueError("relaunch_backoff must be seconds >= 0")
         params = to_run_params(specs)
+        sink = EventSink(on_event)
         launcher = Launcher(
             self._client,
             params,
             concurrency=concurrency,
             launch_interval=launch_interval,
             fail_fast=False,
-            on_event=on_event,
+            sink=sink,
             on_uncertain=on_uncertain,
         )
-        scheduler = self._scheduler(poll, max_requests_per_second, strategy, on_event)
+        scheduler = self._scheduler(poll, max_requests_per_second, strategy, sink)
         try:
             finals, errors = await launch_and_wait(
                 launcher,
@@ -219,7 +251,7 @@ class FanOut(Resource):
         except anyio.get_cancelled_exc_class():
             launcher.cancelled()
             raise
-        return [
+        outcomes = [
             RunOutcome(
                 index=i,
                 spec=spec,
@@ -229,3 +261,7 @@ class FanOut(Resource):
             )
             for i, spec in enumerate(params)
         ]
+        if sink.error is not None:
+            note = ledger_note(launcher, "run_and_wait_many")
+            raise attach(sink.error, "outcomes", outcomes, note)
+        return outcomes

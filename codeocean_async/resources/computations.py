@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 
 from .._config import PollPolicy
-from .._ids import check_id
+from .._errors import ResponseValidationError
 from .._launch import OnUncertain, launch
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from .._retry import OnRetry
@@ -16,34 +16,33 @@ from ..models import (
     PipelineProcessParams,
     RunParams,
 )
+from ..models.run_params import check_run_ids
 from ._fanout import FanOut
 
 __all__ = ["Computations", "check_run_ids"]
-
-
-def check_run_ids(params: RunParams) -> None:
-    """IDs in a run body never reach a URL, but an empty or mangled one is always a mistake."""
-    if params.capsule_id is not None:
-        check_id(params.capsule_id, "capsule_id")
-    if params.pipeline_id is not None:
-        check_id(params.pipeline_id, "pipeline_id")
-    for i, asset in enumerate(params.data_assets or ()):
-        check_id(asset.id, f"data_assets[{i}].id")
-    if params.resume_run_id is not None:
-        check_id(params.resume_run_id, "resume_run_id")
 
 
 class Computations(FanOut):
     """``client.computations``: start runs, follow them, stop and rename them; batches of them."""
 
     async def get(self, computation_id: str) -> Computation:
-        """The computation's current state. ``GET /computations/{computation_id}``."""
-        return await self._http.request(
+        """The computation's current state. ``GET /computations/{computation_id}``.
+
+        An answer about another computation (another ``id``) is a ``ResponseValidationError``.
+        """
+        computation = await self._http.request(
             "GET",
             "computations/{computation_id}",
             path_params={"computation_id": computation_id},
             cast_to=Computation,
         )
+        if computation.id != computation_id:
+            raise ResponseValidationError(
+                f"GET /computations/{computation_id} answered with computation "
+                f"{computation.id!r}, not the one asked for",
+                errors=(f"expected {computation_id!r} @ $.id",),
+            )
+        return computation
 
     async def run(
         self,
@@ -170,7 +169,8 @@ class Computations(FanOut):
             computation: a ``Computation`` (e.g. what ``run`` returned) or its ID.
             timeout: seconds to wait at most; ``None`` waits as long as it takes. At the deadline
                 ``WaitTimeoutError`` is raised carrying the last state seen; the computation keeps
-                running (stop it with ``delete`` if that is what you want).
+                running (stop it with ``delete`` if that is what you want). ``0`` is one look:
+                the computation if it is finished, else ``WaitTimeoutError`` carrying it.
             poll: the polling schedule; the client's ``poll`` policy by default.
             raise_on_failure: raise ``ComputationFailedError`` for every outcome but
                 ``Outcome.SUCCEEDED`` (failed, stopped, failed start).
