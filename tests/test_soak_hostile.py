@@ -3,9 +3,9 @@
 The full soak (2,000 launches per engine, every fault kind the issue names) runs only when asked:
 ``make soak`` (``CODEOCEAN_SOAK=1 pytest -s tests/test_soak_hostile.py``). It prints one table
 and asserts each figure is 0 (see tests/hostile_figures.py for what each counts and how). Part of
-every ``make test``: a quick hostile run (60 launches per engine, marked xfail until issue 8's
-fixes are merged), a quick run with the faults the SDK has long handled (so the instrument
-itself stays honest), and a check that each figure sees what it counts.
+every ``make test``: a quick hostile run (60 launches per engine), a quick run with the faults the
+SDK has long handled (so the instrument itself stays honest), and a check that each figure sees
+what it counts.
 """
 
 from __future__ import annotations
@@ -67,11 +67,6 @@ def test_hostile_soak_2000_launches_per_engine() -> None:
 
 
 @UNCLOSED_STREAMS
-@pytest.mark.xfail(
-    reason="issue 8: passes once its fixes are merged (make soak shows the figures); then drop "
-    "this mark",
-    strict=False,
-)
 def test_quick_hostile_soak_60_launches_per_engine() -> None:
     check(soak(QUICK_HOSTILE))
 

@@ -9,6 +9,7 @@ on the ``anyio_backend`` fixture (``"asyncio"`` unless the test suite defines it
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import AsyncIterator, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -45,13 +46,15 @@ def codeocean_manual_clock() -> ManualClock:
 
 @pytest.fixture
 def codeocean_fake(request: pytest.FixtureRequest) -> FakeCodeOcean:
-    """A fresh, empty FakeCodeOcean on the real clock, whose runs take 0.1 s in each state
+    """A fresh, empty FakeCodeOcean on the real clock, from today, whose runs take 0.1 s a state
     (``FAST_RUN``), so a wait finishes by itself. A test that also asks for
     ``codeocean_manual_clock`` gets the fake on that clock instead (1 s in each state)."""
     if "codeocean_manual_clock" in request.fixturenames:
         clock = request.getfixturevalue("codeocean_manual_clock")
         return FakeCodeOcean(clock=clock)
-    return FakeCodeOcean(clock=MonotonicClock(), run_durations=FAST_RUN)
+    # Today's time, as a real server's clock shows it: its Date header and `created` times are
+    # then believable, which reconciling an uncertain launch relies on.
+    return FakeCodeOcean(clock=MonotonicClock(), run_durations=FAST_RUN, base_time=int(time.time()))
 
 
 @pytest.fixture
