@@ -22,6 +22,7 @@ from typing import Literal
 import anyio
 
 from ._config import PollPolicy
+from ._errors import CodeOceanError
 from ._guard import EventSink, unexpected
 from ._ids import check_id
 from ._launch import Parent
@@ -179,8 +180,12 @@ class WaitScheduler(WaitState):
         """Send the requests that are due (about one second's worth at the rate cap)."""
         budget = max(1, int(self._rate)) if self._rate else len(self._heap)
         batch: list[Watch | Group] = []
+        taken: set[int] = set()
         while self._heap and len(batch) < budget and self._earliest_due() <= now:
-            batch.append(heapq.heappop(self._heap)[2])
+            item = heapq.heappop(self._heap)[2]
+            if id(item) not in taken:  # pushed twice: one look is enough
+                taken.add(id(item))
+                batch.append(item)
         # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
         # whose tokens belong to the task that took them).
         limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
@@ -200,6 +205,13 @@ class WaitScheduler(WaitState):
             for item in batch[started:]:
                 self._push(item)
 
+    def _fail(self, item: Watch | Group, error: CodeOceanError) -> None:
+        """End every wait ``item`` stands for with ``error``."""
+        watches = list(item.members.values()) if isinstance(item, Group) else [item]
+        for watch in watches:
+            if not watch.done:
+                self._end(watch, watch.last, error)
+
     def _stop_tick(self) -> None:
         """End the tick now: requests on their way are cut short and due again at once."""
         if self._tick_scope is not None:
@@ -207,10 +219,15 @@ class WaitScheduler(WaitState):
 
     async def _poll_one(self, item: Watch | Group, limiter: anyio.Semaphore) -> None:
         try:
+            # What was due when the tick began may need no look by its turn: a wait that ended,
+            # a run that joined a group, a group whose runs all ended.
             if isinstance(item, Group):
-                await self._poll_group(item)
-            else:
+                if item.members and self._groups.get(item.parent) is item:
+                    await self._poll_group(item)
+            elif not item.done and item.group is None:
                 await self._poll_watch(item)
+        except Exception as exc:  # a fault of ours must not cost the waits their record
+            self._fail(item, unexpected(exc, "following the computation"))
         finally:
             limiter.release()
         if self._finished:  # a wait ended: hand it over without waiting for slower answers

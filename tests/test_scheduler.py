@@ -433,3 +433,60 @@ async def test_scheduler_follows_the_same_run_once_for_every_place() -> None:
     assert scheduler.requests == {"get": 2, "list": 0}
     scheduler.close()
     assert await scheduler.next_done() == []
+
+
+def _running(cid: str) -> co.Computation:
+    return co.Computation(id=cid, created=1, state=co.ComputationState.RUNNING)
+
+
+async def test_a_listing_of_garbage_ends_those_waits_with_an_error_not_a_group() -> None:
+    # The callables under the scheduler can misbehave; whatever they hand back, every wait ends
+    # with an outcome and no ExceptionGroup reaches the caller (found by the hostile soak).
+    async def get(cid: str) -> co.Computation:
+        return _running(cid)
+
+    async def list_for(parent: Any) -> Any:
+        return ["not a computation"]
+
+    scheduler = WaitScheduler(
+        get=get,
+        list_for=list_for,
+        poll=FAST_POLL,
+        max_requests_per_second=None,
+        strategy="list",
+        on_event=None,
+    )
+    for cid in ("c-1", "c-2"):
+        scheduler.add(_running(cid), parent=("capsules", "cap-1"), index=int(cid[-1]))
+    scheduler.close()
+    with anyio.fail_after(GUARD):
+        done = await scheduler.next_done()
+    assert sorted(i for d in done for i in d.indices) == [1, 2]
+    assert all(isinstance(d.error, co.CodeOceanError) for d in done)
+    assert all(d.computation is not None and d.computation.id.startswith("c-") for d in done)
+
+
+async def test_a_group_whose_runs_all_ended_before_its_turn_is_not_listed() -> None:
+    listed: list[Any] = []
+
+    async def get(cid: str) -> co.Computation:
+        return _running(cid)
+
+    async def list_for(parent: Any) -> list[co.Computation]:
+        listed.append(parent)
+        return []
+
+    scheduler = WaitScheduler(
+        get=get,
+        list_for=list_for,
+        poll=FAST_POLL,
+        max_requests_per_second=None,
+        strategy="list",
+        on_event=None,
+    )
+    scheduler.add(_running("c-1"), parent=("capsules", "cap-1"))
+    (group,) = scheduler._groups.values()
+    scheduler._end(scheduler._watches["c-1"], None, None)  # it ended while the group waited
+    await scheduler._poll_one(group, anyio.Semaphore(1))
+    assert listed == []
+    assert scheduler.requests["list"] == 0
