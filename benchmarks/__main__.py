@@ -10,14 +10,25 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import decoding, fanout, import_time, launch_wait, memory, per_request, wait_strategies
+from . import (
+    client_cost,
+    decoding,
+    fanout,
+    import_time,
+    launch_wait,
+    memory,
+    per_request,
+    wait_strategies,
+)
 from ._harness import ROOT, Options, pin_client
 from ._report import Table, machine, render_machine
 
 SCENARIOS: dict[str, Callable[[Options], Table]] = {
     "per_request": per_request.run,
+    "client_cost_get": client_cost.run_get,
     "decoding": decoding.run,
     "fanout": fanout.run,
+    "client_cost_launch": client_cost.run_launch,
     "launch_wait": launch_wait.run,
     "wait_strategies": wait_strategies.run,
     "memory": memory.run,

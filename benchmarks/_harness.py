@@ -54,10 +54,13 @@ def pin_client() -> tuple[int | None, str]:
 
 
 class Server:
-    """The fake Code Ocean in a subprocess (``python -m benchmarks.server``), seeded."""
+    """The fake Code Ocean in a subprocess (``python -m benchmarks.server``), seeded; or, with
+    ``module="benchmarks.fast_server"``, the canned-answer server that measures client cost."""
 
-    def __init__(self, scenario: str, *, cpu: int | None, count: int = 0) -> None:
-        command = [sys.executable, "-m", "benchmarks.server", "--scenario", scenario]
+    def __init__(
+        self, scenario: str, *, cpu: int | None, count: int = 0, module: str = "benchmarks.server"
+    ) -> None:
+        command = [sys.executable, "-m", module, "--scenario", scenario]
         command += ["--count", str(count)]
         if cpu is not None:
             command += ["--cpu", str(cpu)]

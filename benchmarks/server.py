@@ -156,8 +156,10 @@ def seed(app: BenchApp, scenario: str, count: int) -> str:
     return capsule_id
 
 
-def serve(app: BenchApp, port: int) -> tuple[uvicorn.Server, str]:
+def serve(app: Any, port: int, **options: Any) -> tuple[uvicorn.Server, str]:
     """Start uvicorn on 127.0.0.1:``port`` in a daemon thread, configured as serve_in_thread does.
+
+    ``options`` go to ``uvicorn.Config`` (the fast server picks its event loop and HTTP parser).
 
     The socket is made with ``IPPROTO_TCP`` so that asyncio turns Nagle's algorithm off on each
     connection: with ``proto=0`` it does not, and an answer written as head then body waits for
@@ -174,6 +176,7 @@ def serve(app: BenchApp, port: int) -> tuple[uvicorn.Server, str]:
         lifespan="on",
         date_header=False,  # the fake sends its own, from its clock
         backlog=4096,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
