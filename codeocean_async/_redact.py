@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -107,6 +108,25 @@ class Secrets:
         if not text or not self._secrets:
             return text
         return self._pattern.sub(REDACTED, text)
+
+    def chain(self, exc: BaseException) -> None:
+        """Clear ``exc`` and every exception behind it (causes, contexts) of the secrets: their
+        messages and ``args``, so neither ``str``, ``repr`` nor a logged traceback shows one.
+        The errors of httpx, httpcore and the engines quote what the server sent."""
+        if not self._secrets:
+            return
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            args = tuple(self.text(a) if isinstance(a, str) else a for a in current.args)
+            if args != current.args:
+                current.args = args
+            message = getattr(current, "message", None)  # aiohttp's errors keep one apart
+            if isinstance(message, str) and self.text(message) != message:
+                with contextlib.suppress(AttributeError, TypeError):
+                    current.message = self.text(message)  # type: ignore[attr-defined]
+            current = current.__cause__ or current.__context__
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every string in it (keys too) cleared by ``text()``."""

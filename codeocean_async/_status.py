@@ -64,7 +64,7 @@ def error_from_response(response: httpx.Response, secrets: Secrets | None = None
     elif body is None and text.strip():
         message = excerpt(text)
     if not message:
-        message = response.reason_phrase or "error"
+        message = secrets.text(response.reason_phrase) or "error"
     status = response.status_code
     cls = _STATUS_ERRORS.get(status)
     if cls is None:

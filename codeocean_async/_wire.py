@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import zlib
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -20,7 +21,7 @@ import httpx
 from ._config import ERROR_BODY_MAX
 from ._converter import structure
 from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
-from ._redact import Secrets
+from ._redact import REDACTED, Secrets
 from ._retry import WireTrace
 from ._status import excerpt, shorten
 
@@ -38,42 +39,90 @@ _TRANSIENT_RESOLUTION = frozenset(
 
 
 async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Response:
-    """``response`` read: a success whole, an error up to ``ERROR_BODY_MAX`` bytes (cleared of
-    ``secrets``, the rest never read). The answer returned is a new response holding the body.
+    """``response`` read: a success whole; an error up to ``ERROR_BODY_MAX`` bytes, on the wire
+    and decoded alike (the rest never read), as a new response cleared of ``secrets`` (body,
+    header values, reason phrase, and its request without the ``Authorization`` header).
 
     A success body that cannot be decoded (bad gzip) raises ``ResponseValidationError``; for an
     error answer the status wins, with what could be decoded of its body.
     """
-    success = response.is_success
-    if success and response.headers.get("content-encoding", "identity") == "identity":
+    if not response.is_success:
+        try:
+            content = response.content[:ERROR_BODY_MAX]  # an in-process transport hands it read
+        except httpx.ResponseNotRead:
+            raw = await _read_raw(response, ERROR_BODY_MAX)
+            content = _decoded(raw, response.headers.get("content-encoding"), ERROR_BODY_MAX)
+        return _cleared(response, content, secrets)
+    if response.headers.get("content-encoding", "identity") == "identity":
         await response.aread()  # nothing to decode, so nothing can fail halfway down the chain
         return response
     try:
-        decoded = response.content  # an in-process transport may hand it over read
+        response.content  # noqa: B018 - an in-process transport may hand it over read
     except httpx.ResponseNotRead:
-        raw = await _read_raw(response, None if success else ERROR_BODY_MAX)
+        raw = await _read_raw(response, None)
         # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of
         # async generators would leave the ones below it suspended (trio warns of them).
         try:
-            answer = _holding(response, raw, response.headers.multi_items())
+            return _holding(response, raw, response.headers.multi_items())
         except httpx.DecodingError as exc:
-            if success:
-                raise undecodable(exc, response, secrets) from exc
-            decoded = b""
+            raise undecodable(exc, response, secrets) from exc
+    return response
+
+
+def _decoded(raw: bytes, encoding: str | None, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``raw`` decoded by its ``Content-Encoding`` (gzip, deflate),
+    decompressed no further than that: a small bomb cannot fill memory or hold the event loop.
+    ``b""`` when it cannot be decoded (an error's status says enough)."""
+    data = raw
+    for name in reversed([e.strip().lower() for e in (encoding or "").split(",") if e.strip()]):
+        if name == "identity":
+            continue
+        if name not in ("gzip", "x-gzip", "deflate"):
+            return b""  # an encoding the client did not ask for
+        # deflate is sent zlib-wrapped or raw; httpx tries both, and so does this.
+        tries = (zlib.MAX_WBITS | 16,) if name != "deflate" else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
+        for wbits in tries:
+            try:
+                data = zlib.decompressobj(wbits).decompress(data, limit)
+                break
+            except zlib.error:
+                continue
         else:
-            if success:
-                return answer
-            decoded = answer.content
-    else:
-        if success:
-            return response
-    headers = [(k, v) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS]
-    read = _holding(response, decoded[:ERROR_BODY_MAX], headers)
+            return b""
+    return data[:limit]
+
+
+def _cleared(response: httpx.Response, content: bytes, secrets: Secrets) -> httpx.Response:
+    """An error answer holding ``content``, cleared of ``secrets`` wherever a server may have
+    echoed them, and without the request's credentials."""
+    headers = [
+        (k, secrets.text(v)) for k, v in response.headers.multi_items() if k not in _WIRE_HEADERS
+    ]
+    read = _holding(response, content, headers)
     text = read.text
     cleared = secrets.text(text)
-    if cleared == text:
-        return read
-    return _holding(response, cleared.encode(read.encoding or "utf-8", "replace"), headers)
+    if cleared != text:
+        content = cleared.encode(read.encoding or "utf-8", "replace")
+    extensions = dict(response.extensions)
+    reason = extensions.get("reason_phrase")
+    if isinstance(reason, bytes):
+        phrase = secrets.text(reason.decode("ascii", "replace"))
+        extensions["reason_phrase"] = phrase.encode("ascii", "replace")
+    request = response.request
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=httpx.Request(
+            request.method,
+            request.url,
+            headers=[
+                (k, REDACTED if k.lower() == "authorization" else v)
+                for k, v in request.headers.multi_items()
+            ],
+        ),
+        extensions=extensions,
+    )
 
 
 def _holding(
@@ -120,13 +169,13 @@ def undecodable(
 ) -> ResponseValidationError:
     """A success body that arrived but cannot be decoded (its ``Content-Encoding`` lies)."""
     request = response.request
-    encoding = response.headers.get("content-encoding", "none")
+    encoding = secrets.text(response.headers.get("content-encoding", "none"))
+    secrets.chain(exc)
+    # Cleared before they are cut, so no part of a secret survives a cut.
     return ResponseValidationError(
-        secrets.text(
-            f"{request.method} {request.url} answered {response.status_code} with a body that "
-            f"cannot be decoded (Content-Encoding: {shorten(encoding, 40)}): "
-            f"{shorten(str(exc), _CAUSE_CHARS)}"
-        ),
+        f"{request.method} {secrets.text(str(request.url))} answered {response.status_code} "
+        f"with a body that cannot be decoded (Content-Encoding: {shorten(encoding, 40)}): "
+        f"{shorten(secrets.text(str(exc)), _CAUSE_CHARS)}",
         errors=("undecodable body @ $",),
     )
 
@@ -134,20 +183,25 @@ def undecodable(
 def connection_error(
     exc: httpx.TransportError, request: httpx.Request, trace: WireTrace, secrets: Secrets
 ) -> APIConnectionError:
-    """The tree's error for a transport failure of ``request``."""
+    """The tree's error for a transport failure of ``request``.
+
+    ``exc`` and its causes are cleared of the secrets first (they may quote what the server
+    sent), and every text is cleared before it is cut, so no part of a secret survives a cut.
+    """
+    secrets.chain(exc)
+    url = secrets.text(str(request.url))
+    detail = shorten(" ".join(secrets.text(str(exc)).split()), _CAUSE_CHARS)
     host = unresolved_host(exc, request)
     if host is not None:
         return APIConnectionError(
-            f"{request.method} {secrets.text(str(request.url))} failed: could not resolve host "
-            f"{host} ({shorten(str(exc), _CAUSE_CHARS)})",
+            f"{request.method} {url} failed: could not resolve host {host} ({detail})",
             request=request,
             maybe_sent=False,
             retryable=_transient_resolution(exc),
         )
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    detail = shorten(" ".join(str(exc).split()), _CAUSE_CHARS)
     return cls(
-        secrets.text(f"{request.method} {request.url} failed: {type(exc).__name__}: {detail}"),
+        f"{request.method} {url} failed: {type(exc).__name__}: {detail}",
         request=request,
         maybe_sent=trace.maybe_sent(exc),
     )

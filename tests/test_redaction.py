@@ -238,3 +238,55 @@ async def test_no_exception_in_the_chain_shows_the_token_in_its_repr(
     chain = chain_of(info.value)
     assert len(chain) >= 2  # the cause is kept, for whoever debugs
     assert_hidden(token, [text for e in chain for text in (str(e), repr(e), repr(e.args))])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("pad", [0, 95, 125, 180])
+async def test_a_token_quoted_by_a_malformed_answer_is_cleared_before_any_cut(
+    pad: int, engine: Engine
+) -> None:
+    # The engine's message quotes the broken status line; a cut made before redaction left most
+    # of the token readable (found in review).
+    token = "cop_wire_token_0123456789abcdef"
+    raw = f"HTTP/1.1 2000 {'x' * pad}{token}\r\ncontent-length: 2\r\n\r\n{{}}".encode()
+    with serve(lambda request: [raw, CLOSE]) as server:
+        async with co.AsyncCodeOcean(
+            domain=server.url, token=token, engine=engine, retry=co.RetryPolicy.none()
+        ) as client:
+            with pytest.raises(co.APIConnectionError) as info:
+                await client.capsules.get("cap-1")
+    texts = [text for e in chain_of(info.value) for text in (str(e), repr(e), repr(e.args))]
+    assert_hidden(token, texts)
+    assert all("cop_wire_token_0123" not in text for text in texts)  # no part of it either
+
+
+@pytest.mark.anyio
+async def test_an_error_answer_keeps_no_credentials_in_its_reason_headers_or_request(
+    engine: Engine,
+) -> None:
+    token = "cop_wire_token_0123456789abcdef"  # header values on the wire are latin-1
+
+    def echo(request: Request) -> Iterable[Step]:
+        header = request.headers["authorization"]
+        echoed = {"x-echo-auth": header, "x-echo-token": token}
+        return [response(500, b"", headers=echoed, reason=header), CLOSE]
+
+    with serve(echo) as server:
+        async with co.AsyncCodeOcean(
+            domain=server.url, token=token, engine=engine, retry=co.RetryPolicy.none()
+        ) as client:
+            with pytest.raises(co.APIStatusError) as info:
+                await client.capsules.get("cap-1")
+    answer = info.value.response
+    assert "[redacted]" in str(info.value)
+    assert_hidden(
+        token,
+        [
+            str(info.value),
+            info.value.message,
+            answer.reason_phrase,
+            repr(answer.headers.multi_items()),
+            repr(answer.request.headers.multi_items()),
+        ],
+    )
+    assert answer.request.headers["authorization"] == "[redacted]"

@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 import codeocean_async as co
+from codeocean_async._config import ERROR_BODY_MAX
 from codeocean_async._transport import Engine
 
 from .wire_server import CLOSE, Request, Step, WireServer, response, serve
@@ -304,3 +305,23 @@ async def test_a_host_that_does_not_resolve_is_named_at_once(
     attempts = [r for r in caplog.records if "failed after" in r.getMessage()]
     assert len(attempts) == 2  # one attempt each
     assert [r for r in caplog.records if r.getMessage().startswith("retrying")] == []
+
+
+@pytest.mark.anyio
+async def test_a_compressed_error_body_is_decoded_no_further_than_the_cap(engine: Engine) -> None:
+    # 60 MB of zeros gzip to about 60 KB: under the cap on the wire, a bomb once decoded. Only
+    # ERROR_BODY_MAX decoded bytes are ever made (found in review).
+    bomb = gzip.compress(b"\0" * (60 * 1024 * 1024), 9)
+    assert len(bomb) < ERROR_BODY_MAX
+    answer = response(500, bomb, headers={"content-encoding": "gzip"})
+    with serve(lambda request: [answer, CLOSE]) as server:
+        async with co.AsyncCodeOcean(
+            domain=server.url,
+            token="cop_wire_token_0123",
+            engine=engine,
+            retry=co.RetryPolicy.none(),
+        ) as client:
+            with pytest.raises(co.ServerError) as info:
+                await client.capsules.get("cap-1")
+    assert len(info.value.response.content) <= ERROR_BODY_MAX
+    assert len(str(info.value)) < 600
