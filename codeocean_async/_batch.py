@@ -122,7 +122,7 @@ class Launcher:
             self.in_flight.discard(index)
             error = unexpected(exc, f"the launch of spec {index}")
             if isinstance(error, AuthenticationError) and self.refused is None:
-                logger.error("the token was refused (401): no further launch is sent")
+                logger.warning("the token was refused (401): no further launch is sent")
                 self.refused = error
                 self.stop()
             uncertain = isinstance(error, LaunchUncertainError)

@@ -4,10 +4,12 @@ One scheduler follows any number of computations. It keeps each one's next due t
 caps the requests it sends per second, and, when several waited runs belong to one capsule or
 pipeline, polls that capsule's computation list once per tick instead of each run. It owns no
 background task: whoever awaits ``next_done()`` drives it, and every request it starts ends
-before that call returns, so cancelling the caller leaves nothing behind. A tick ends as soon as
-one of its requests ends a wait: the others still on their way are cut short and due again at
-once, so a slow answer for one run never holds back another's completion. An error for one run
-ends that run's wait only (an error that is not a ``CodeOceanError`` becomes one).
+before that call returns, so cancelling the caller leaves nothing behind. Each request starts as
+it falls due, while others are still on their way; once one ends a wait, ``next_done`` returns
+it: requests still on their way get ``CUT_GRACE`` to land, then are cut short and asked again at
+their normal time, so a slow answer for one run never holds back another's completion, and a
+fast server's answers are not thrown away. An error for one run ends that run's wait only (an
+error that is not a ``CodeOceanError`` becomes one).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
+from anyio.abc import TaskGroup
 
 from ._config import PollPolicy
 from ._errors import CodeOceanError
@@ -41,6 +44,8 @@ logger = logging.getLogger("codeocean_async")
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
 _MAX_IN_FLIGHT = 32
+#: Seconds the requests still on their way get to land once a wait has ended, before they are cut.
+CUT_GRACE = 0.25
 _rng = random.Random()
 
 
@@ -74,6 +79,7 @@ class WaitScheduler(WaitState):
         self._strategy = strategy
         self.events.on_error(self._stop_tick)
         self._tick_scope: anyio.CancelScope | None = None
+        self._in_flight = 0  # requests on their way
         self._changed = anyio.Event()
         self._closed = False
         #: Requests sent, by kind: for the curious and for tests.
@@ -146,27 +152,55 @@ class WaitScheduler(WaitState):
         ``[]`` means nothing is being followed: the scheduler is closed, or it was nudged. Once
         the caller's callback has raised (``events.error``), it returns at once.
         """
+        if not self._finished and self.events.error is None:
+            limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
+            async with anyio.create_task_group() as tg:
+                self._tick_scope = tg.cancel_scope
+                try:
+                    await self._drive(tg, limiter)
+                    if self._in_flight:  # a wait ended: answers nearly there may land first
+                        with anyio.move_on_after(CUT_GRACE):
+                            while self._in_flight:  # each poll that ends sets _changed
+                                await self._sleep(math.inf)
+                finally:
+                    self._tick_scope = None
+                tg.cancel_scope.cancel()  # the rest is cut short, asked again at its time
+        finished, self._finished = self._finished, []
+        return finished
+
+    async def _drive(self, tg: TaskGroup, limiter: anyio.Semaphore) -> None:
+        """Start each request as it falls due (paced, at most ``_MAX_IN_FLIGHT`` on their way)
+        until a wait ends, the caller's callback raises, or there is nothing to follow."""
         while not self._finished and self.events.error is None:
             now = anyio.current_time()
             self._expire(now)
             if self._finished:
-                break
+                return
             if not self._watches:
                 if not self._closed:
                     await self._sleep(math.inf)
                 if not self._watches and not self._finished:
-                    return []  # closed, or nudged with nothing to follow: the caller decides
+                    return  # closed, or nudged with nothing to follow: the caller decides
                 continue
             due = self._earliest_due()
             wake = min(due, self._deadlines[0][0] if self._deadlines else math.inf)
             if wake > now:
                 await self._sleep(wake - now)
                 continue
-            await self._tick(now)
-            if self.events.error is not None:
-                break
-        finished, self._finished = self._finished, []
-        return finished
+            item = heapq.heappop(self._heap)[2]
+            started = False
+            try:
+                await self._pacer.turn()
+                await limiter.acquire()
+                if self._finished or self.events.error is not None:
+                    limiter.release()  # a wait ended meanwhile: report it first
+                    return
+                self._in_flight += 1
+                tg.start_soon(self._poll_one, item, limiter)
+                started = True
+            finally:  # not sent (a wait ended, or the caller cancelled): it stays scheduled
+                if not started:
+                    self._push(item)
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -176,35 +210,6 @@ class WaitScheduler(WaitState):
         if self._changed.is_set():
             self._changed = anyio.Event()
 
-    async def _tick(self, now: float) -> None:
-        """Send the requests that are due (about one second's worth at the rate cap)."""
-        budget = max(1, int(self._rate)) if self._rate else len(self._heap)
-        batch: list[Watch | Group] = []
-        taken: set[int] = set()
-        while self._heap and len(batch) < budget and self._earliest_due() <= now:
-            item = heapq.heappop(self._heap)[2]
-            if id(item) not in taken:  # pushed twice: one look is enough
-                taken.add(id(item))
-                batch.append(item)
-        # Acquired here, released by the request's task: a Semaphore (not a CapacityLimiter,
-        # whose tokens belong to the task that took them).
-        limiter = anyio.Semaphore(_MAX_IN_FLIGHT)
-        started = 0
-        try:
-            async with anyio.create_task_group() as tg:
-                self._tick_scope = tg.cancel_scope
-                for item in batch:
-                    if self._finished or self.events.error is not None:
-                        break  # a wait ended: report it now, send the rest on the next tick
-                    await self._pacer.turn()
-                    await limiter.acquire()
-                    tg.start_soon(self._poll_one, item, limiter)
-                    started += 1
-        finally:  # cut short before every request started: the others stay scheduled
-            self._tick_scope = None
-            for item in batch[started:]:
-                self._push(item)
-
     def _fail(self, item: Watch | Group, error: CodeOceanError) -> None:
         """End every wait ``item`` stands for with ``error``."""
         watches = list(item.members.values()) if isinstance(item, Group) else [item]
@@ -213,14 +218,14 @@ class WaitScheduler(WaitState):
                 self._end(watch, watch.last, error)
 
     def _stop_tick(self) -> None:
-        """End the tick now: requests on their way are cut short and due again at once."""
+        """Stop ``next_done`` now: requests on their way are cut, asked again at their time."""
         if self._tick_scope is not None:
             self._tick_scope.cancel()
 
     async def _poll_one(self, item: Watch | Group, limiter: anyio.Semaphore) -> None:
         try:
-            # What was due when the tick began may need no look by its turn: a wait that ended,
-            # a run that joined a group, a group whose runs all ended.
+            # What was due may need no look by its turn: a wait that ended, a run that joined
+            # a group, a group whose runs all ended.
             if isinstance(item, Group):
                 if item.members and self._groups.get(item.parent) is item:
                     await self._poll_group(item)
@@ -230,8 +235,8 @@ class WaitScheduler(WaitState):
             self._fail(item, unexpected(exc, "following the computation"))
         finally:
             limiter.release()
-        if self._finished:  # a wait ended: hand it over without waiting for slower answers
-            self._stop_tick()
+            self._in_flight -= 1
+            self._changed.set()  # next_done looks again: a wait may have ended
 
     def _next_due(self, polls: int, deadline: float) -> float:
         now = anyio.current_time()
@@ -239,7 +244,6 @@ class WaitScheduler(WaitState):
 
     async def _poll_watch(self, watch: Watch) -> None:
         self.requests["get"] += 1
-        answered = False
         try:
             with anyio.move_on_after(watch.deadline - anyio.current_time()):
                 try:
@@ -248,22 +252,19 @@ class WaitScheduler(WaitState):
                     self._end(watch, None, unexpected(exc, f"GET of computation {watch.id}"))
                     return
                 self._observe(watch, computation)
-            answered = True
             if not watch.done:
                 watch.polls += 1
                 if watch.one_look:
                     self._end(watch, watch.last, self._timeout_error(watch, "after one look"))
-        finally:  # cut short (a wait ended, or the caller cancelled): due again at once
+        finally:  # also when cut short (a wait ended, or the caller cancelled): at its time
             if not watch.done and watch.group is None:
-                now = anyio.current_time()
-                watch.due = self._next_due(watch.polls, watch.deadline) if answered else now
+                watch.due = self._next_due(watch.polls, watch.deadline)
                 self._push(watch)
 
     async def _poll_group(self, group: Group) -> None:
         self.requests["list"] += 1
         deadline = min(w.deadline for w in group.members.values())
         listed: list[Computation] | None = None
-        answered = False
         try:
             with anyio.move_on_after(deadline - anyio.current_time()):
                 try:
@@ -276,13 +277,11 @@ class WaitScheduler(WaitState):
                     )
                     self._disband(group)
                     return
-            answered = True
             if listed is not None:
                 self._apply_listing(group, listed)
                 group.polls += 1
-        finally:  # also when cut short: a group with runs to follow stays scheduled
+        finally:  # also when cut short: a group with runs to follow stays scheduled, at its time
             if group.members and self._groups.get(group.parent) is group:
                 deadline = min(w.deadline for w in group.members.values())
-                due = self._next_due(group.polls, deadline)
-                group.due = due if answered else anyio.current_time()
+                group.due = self._next_due(group.polls, deadline)
                 self._push(group)

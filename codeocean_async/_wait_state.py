@@ -145,6 +145,8 @@ class WaitState:
     # --- what was seen ------------------------------------------------------------------------
 
     def _observe(self, watch: Watch, computation: Computation) -> None:
+        if watch.done:  # an answer for a wait already ended (a listing and a GET both saw it)
+            return
         previous = watch.last
         watch.last = computation
         if previous is None or previous.state != computation.state:
@@ -169,6 +171,8 @@ class WaitState:
     def _end(
         self, watch: Watch, computation: Computation | None, error: CodeOceanError | None
     ) -> None:
+        if watch.done:  # ended once already: it is reported once
+            return
         watch.done = True
         if watch.group is not None:
             watch.group.members.pop(watch.id, None)

@@ -3,7 +3,8 @@
 A plain ``async def test_x(codeocean_client): ...`` runs as written: when no other async plugin
 claims it (pytest-asyncio in auto mode, pytest-trio in trio mode) and it carries no
 ``anyio``/``asyncio``/``trio`` marker, the plugin marks it for anyio, whose pytest plugin runs it
-on the ``anyio_backend`` fixture (``"asyncio"`` unless the test suite defines its own).
+on the backends of its ``anyio_backend`` fixture (recent anyio: each one installed; older anyio:
+asyncio), unless the test suite defines its own.
 """
 
 from __future__ import annotations
