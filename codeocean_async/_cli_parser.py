@@ -39,7 +39,9 @@ elsewhere (with --json: on stderr) each launch, failed launch, relaunch and fini
 line. Then one row per spec, in input order, and the count of each outcome; with --json, a list of
 one object per spec (index, spec, computation, attempts, error, uncertain). Exit code 1 when any
 launch failed or is uncertain, or (with --wait) any run did not succeed or timed out; 3 when the
-token is refused before any run started; 130 on Ctrl-C, naming the runs that keep running.
+token is refused before any run started; 130 on Ctrl-C (143 on SIGTERM), naming the runs that
+keep running; with --json the list then says what is known of each spec (its computation as
+last seen, in_flight: it may or may not have started one, not_sent).
 """
 
 

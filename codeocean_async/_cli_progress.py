@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, TextIO, cast
 import anyio
 
 from ._batch import read_specs
-from ._cli_output import Exit, Output, UsageError, duration
+from ._cli_output import PROG, Exit, Output, UsageError, duration
 from ._cli_parser import check_run_many_options
+from ._cli_stop import BatchRecord
 from ._client import ENV_TOKEN
 from ._errors import AuthenticationError
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
@@ -164,7 +165,10 @@ async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output)
         LiveLine(ui.out, len(specs), waiting=args.wait) if live else PlainLines(ui, len(specs))
     )
 
+    record = ui.known.batch = BatchRecord(specs, PROG, reconciled=ui.reconciling)
+
     def on_event(event: Event) -> None:
+        record.add(event)  # what a signal leaves: the document of what is known
         if isinstance(event, BatchCancelled):
             progress.close()
             ui.cancelled(event)
