@@ -338,6 +338,7 @@ def _stopped_batch(out: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]
     assert [(d["index"], d["spec"]) for d in docs] == list(enumerate(specs))
     for doc in docs:
         assert set(doc) >= {"computation", "attempts", "error", "uncertain", "not_sent"}
+    assert isinstance(docs, list)
     return docs
 
 
