@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from ._cli_stop import uncertain_text
 from ._converter import unstructure
 from ._errors import LaunchUncertainError, WaitTimeoutError
 from .models import Computation, LaunchOutcome, RunOutcome
@@ -21,6 +20,7 @@ __all__ = [
     "one_line",
     "plain",
     "table",
+    "uncertain_text",
 ]
 
 
@@ -59,6 +59,22 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (headers, *rows)
     ]
+
+
+def uncertain_text(exc: LaunchUncertainError, *, reconciled: bool) -> str:
+    """What an uncertain launch means, in the command line's words (the library's message
+    advises a keyword argument; the command line has its own flag, see ``uncertain_advice``)."""
+    candidates = [c.id for c in exc.candidates]
+    if candidates:
+        what = "may have started one of these computations: " + ", ".join(candidates)
+    else:
+        what = "may or may not have started a computation"
+        what += " (no matching computation found)" if reconciled else ""
+    cause = exc.__cause__
+    while isinstance(cause, LaunchUncertainError):  # a reconciliation's: the first failure's
+        cause = cause.__cause__
+    because = f" ({' '.join(str(cause).split())})" if cause is not None else ""
+    return f"the run request {what}{because}; it was not resent"
 
 
 def batch_label(o: LaunchOutcome | RunOutcome) -> str:

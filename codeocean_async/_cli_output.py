@@ -19,13 +19,13 @@ from ._cli_format import (
     one_line,
     plain,
     table,
+    uncertain_text,
 )
 from ._cli_stop import (
     Known,
     stop_summary,
     uncertain_advice,
     uncertain_document,
-    uncertain_text,
 )
 from ._converter import unstructure
 from ._errors import LaunchUncertainError
@@ -253,6 +253,7 @@ class Output:
                 }
                 for o in outcomes
             ]
+            self.known.documented = True
             self._write(self.out, json.dumps(docs, indent=2))
             self._advise(outcomes)
             return

@@ -1,23 +1,48 @@
-"""The command line's arguments: the parser, and the checks that turn them into a run request."""
+"""The command line's arguments: the parser, and the checks that turn them into requests."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._cli_output import PROG, UsageError
-from ._cli_progress import RUN_MANY_HELP, add_run_many_arguments
 from ._client import ENV_DOMAIN
 from ._ids import check_id
+from ._polling import check_timeout
 from ._version import __version__
-from .models import DataAssetsRunParam, NamedRunParam, RunParams
+from .models import NamedRunParam, RunParams
 
-__all__ = ["build_parser", "check_id_arg", "check_timeout_arg", "run_params", "target_id"]
+__all__ = [
+    "build_parser",
+    "check_id_arg",
+    "check_run_many_options",
+    "check_timeout_arg",
+    "run_params",
+    "target_id",
+]
 
 if TYPE_CHECKING:
     _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+RUN_MANY_HELP = "launch many runs from a JSON lines file, and optionally wait for them"
+_DESCRIPTION = f"""{RUN_MANY_HELP}.
+
+SPECS.jsonl holds one run request per line, RunParams as JSON ('-': stdin), e.g.
+  {{"capsule_id": "...", "parameters": ["1"]}}
+All are checked before anything is sent. A terminal shows one progress line, redrawn in place;
+elsewhere (with --json: on stderr) each launch, failed launch, relaunch and finished run prints a
+line. Then one row per spec, in input order, and the count of each outcome; with --json, a list of
+one object per spec (index, spec, computation, attempts, error, uncertain). Exit code 1 when any
+launch failed or is uncertain, or (with --wait) any run did not succeed or timed out; 3 when the
+token is refused before any run started; 130 on Ctrl-C (143 on SIGTERM), naming the runs that
+keep running; with --json the list then says what is known of each spec (its computation as
+last seen, in_flight: it may or may not have started one, not_sent).
+"""
 
 
 def check_id_arg(value: str, what: str) -> str:
@@ -34,24 +59,19 @@ def target_id(args: argparse.Namespace) -> str:
 
 
 def check_timeout_arg(value: float | None) -> float | None:
-    """A --timeout value, or ``UsageError`` unless it is a number of seconds >= 0 (0: one look,
-    as in the API)."""
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"--timeout must be a number of seconds >= 0, not {value}")
-    return value
-
-
-def _data_asset(spec: str) -> DataAssetsRunParam:
-    asset_id, colon, mount = spec.partition(":")
-    if not asset_id:
-        raise UsageError(f"--data-asset {spec!r}: the data asset id is empty (use ID[:MOUNT])")
-    if colon and not mount:
-        raise UsageError(f"--data-asset {spec!r}: the mount after ':' is empty (use ID[:MOUNT])")
-    check_id_arg(asset_id, f"--data-asset {spec!r}: data asset id")
-    return DataAssetsRunParam(asset_id, mount=mount or None)
+    """A ``--timeout`` value (``run``, ``wait``, ``run-many``), or ``UsageError``: the API's rule
+    (``_polling.check_timeout``: seconds >= 0, 0 being one look), and finite (no timeout is
+    leaving the option out)."""
+    with contextlib.suppress(ValueError):
+        timeout = check_timeout(value)
+        if timeout is None or math.isfinite(timeout):
+            return timeout
+    raise UsageError(f"--timeout must be a number of seconds >= 0, not {value}")
 
 
 def _named_params(specs: Sequence[str]) -> list[NamedRunParam]:
+    """``NAME=VALUE`` options as named parameters (the one input ``RunParams`` takes no string
+    form of); ``UsageError`` for one without ``=`` or a name, or a name given twice."""
     result: dict[str, NamedRunParam] = {}
     for spec in specs:
         name, equals, value = spec.partition("=")
@@ -63,22 +83,87 @@ def _named_params(specs: Sequence[str]) -> list[NamedRunParam]:
     return list(result.values())
 
 
+#: ``RunParams`` names a data asset in its errors by its place: ``data_assets[1].mount ...``.
+_DATA_ASSET = re.compile(r"^data_assets\[(\d+)\]\.?")
+
+
+def _in_options(message: str, args: argparse.Namespace) -> str:
+    """A ``RunParams`` error in the command line's words: the option as given
+    (``--data-asset 'x: ': mount ...``), or the ``--version`` flag."""
+    match = _DATA_ASSET.match(message)
+    if match:
+        return f"--data-asset {args.data_asset[int(match.group(1))]!r}: {message[match.end() :]}"
+    return re.sub(r"^version ", "--version ", message)
+
+
 def run_params(args: argparse.Namespace) -> RunParams:
-    """The run request the ``run`` arguments describe; ``UsageError`` for bad input."""
+    """The run request the ``run`` arguments describe; ``UsageError`` for bad input.
+
+    ``RunParams`` checks every field (and parses ``ID[:MOUNT]``); its errors are usage errors.
+    """
     target = target_id(args)
-    if args.version is not None and args.version < 1:
-        raise UsageError(f"--version must be a whole number >= 1, not {args.version}")
     if args.timeout is not None and not args.wait:
         raise UsageError("--timeout applies only with --wait")
     check_timeout_arg(args.timeout)
-    return RunParams(
-        capsule_id=None if args.pipeline else target,
-        pipeline_id=target if args.pipeline else None,
-        version=args.version,
-        data_assets=[_data_asset(spec) for spec in args.data_asset] or None,
-        parameters=list(args.param) or None,
-        named_parameters=_named_params(args.named_param) or None,
+    named = _named_params(args.named_param)
+    try:
+        return RunParams(
+            capsule_id=None if args.pipeline else target,
+            pipeline_id=target if args.pipeline else None,
+            version=args.version,
+            data_assets=list(args.data_asset) or None,
+            parameters=list(args.param) or None,
+            named_parameters=named or None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise UsageError(_in_options(str(exc), args)) from None
+
+
+def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run-many arguments (the parser's help text and options)."""
+    parser.description = _DESCRIPTION
+    add = parser.add_argument
+    add("specs", metavar="SPECS.jsonl", help="one run request (JSON) per line; '-' for stdin")
+    add("--concurrency", type=int, default=8, metavar="N", help="launches in flight (default 8)")
+    add("--wait", action="store_true", help="wait for every run to finish")
+    add("--timeout", type=float, metavar="S", help="with --wait: each run's wait, from its launch")
+    add("--launch-interval", type=float, metavar="S", help="at least S seconds between launches")
+    add(
+        "--relaunch-failed-starts",
+        type=int,
+        metavar="N",
+        help="with --wait: launch a run that failed to start again, up to N times",
     )
+    add("--strategy", choices=("auto", "per_run", "list"), help="with --wait: how runs are polled")
+    add(
+        "--max-requests-per-second",
+        type=float,
+        metavar="R",
+        help="with --wait: cap on the requests the waits send (default 20)",
+    )
+
+
+def check_run_many_options(args: argparse.Namespace) -> None:
+    """``UsageError`` for options out of range, or wait options without ``--wait``."""
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be a whole number >= 1, not {args.concurrency}")
+    interval = args.launch_interval
+    if interval is not None and not (math.isfinite(interval) and interval >= 0):
+        raise UsageError(f"--launch-interval must be a number of seconds >= 0, not {interval}")
+    if args.timeout is not None and not args.wait:
+        raise UsageError("--timeout applies only with --wait")
+    check_timeout_arg(args.timeout)  # 0: one look at each run
+    for flag, value, allowed in (
+        ("--relaunch-failed-starts", args.relaunch_failed_starts, "a whole number >= 0"),
+        ("--strategy", args.strategy, ""),
+        ("--max-requests-per-second", args.max_requests_per_second, "a number > 0"),
+    ):
+        if value is not None and not args.wait:
+            raise UsageError(f"{flag} applies only with --wait")
+        if value is None or not allowed:
+            continue
+        if not (math.isfinite(value) and (value >= 0 if ">=" in allowed else value > 0)):
+            raise UsageError(f"{flag} must be {allowed}, not {value}")
 
 
 def _add_on_uncertain(parser: argparse.ArgumentParser) -> None:

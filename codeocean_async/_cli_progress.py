@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, TextIO, cast
 import anyio
 
 from ._batch import read_specs
-from ._cli_output import Exit, Output, UsageError, duration
+from ._cli_output import PROG, Exit, Output, UsageError, duration
+from ._cli_parser import check_run_many_options
+from ._cli_stop import BatchRecord
 from ._client import ENV_TOKEN
 from ._errors import AuthenticationError
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
@@ -24,70 +26,12 @@ if TYPE_CHECKING:
     from ._client import AsyncCodeOcean
     from ._scheduler import Strategy
 
-__all__ = ["RUN_MANY_HELP", "LiveLine", "PlainLines", "Tally", "load_specs", "run_many"]
-
-RUN_MANY_HELP = "launch many runs from a JSON lines file, and optionally wait for them"
-_DESCRIPTION = f"""{RUN_MANY_HELP}.
-
-SPECS.jsonl holds one run request per line, RunParams as JSON ('-': stdin), e.g.
-  {{"capsule_id": "...", "parameters": ["1"]}}
-All are checked before anything is sent. A terminal shows one progress line, redrawn in place;
-elsewhere (with --json: on stderr) each launch, failed launch, relaunch and finished run prints a
-line. Then one row per spec, in input order, and the count of each outcome; with --json, a list of
-one object per spec (index, spec, computation, attempts, error, uncertain). Exit code 1 when any
-launch failed or is uncertain, or (with --wait) any run did not succeed or timed out; 3 when the
-token is refused before any run started; 130 on Ctrl-C, naming the runs that keep running.
-"""
+__all__ = ["LiveLine", "PlainLines", "Tally", "load_specs", "run_many"]
 
 #: The live line is redrawn at most this often (seconds), and at least once a second.
 REFRESH = 0.1
 Clock = Callable[[], float]
 _STATES = ("initializing", "running", "finalizing")
-
-
-def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
-    """The run-many arguments (the parser's help text and options)."""
-    parser.description = _DESCRIPTION
-    add = parser.add_argument
-    add("specs", metavar="SPECS.jsonl", help="one run request (JSON) per line; '-' for stdin")
-    add("--concurrency", type=int, default=8, metavar="N", help="launches in flight (default 8)")
-    add("--wait", action="store_true", help="wait for every run to finish")
-    add("--timeout", type=float, metavar="S", help="with --wait: each run's wait, from its launch")
-    add("--launch-interval", type=float, metavar="S", help="at least S seconds between launches")
-    add(
-        "--relaunch-failed-starts",
-        type=int,
-        metavar="N",
-        help="with --wait: launch a run that failed to start again, up to N times",
-    )
-    add("--strategy", choices=("auto", "per_run", "list"), help="with --wait: how runs are polled")
-    add(
-        "--max-requests-per-second",
-        type=float,
-        metavar="R",
-        help="with --wait: cap on the requests the waits send (default 20)",
-    )
-
-
-def _check_options(args: argparse.Namespace) -> None:
-    """``UsageError`` for options out of range, or wait options without ``--wait``."""
-    if args.concurrency < 1:
-        raise UsageError(f"--concurrency must be a whole number >= 1, not {args.concurrency}")
-    interval = args.launch_interval
-    if interval is not None and not (math.isfinite(interval) and interval >= 0):
-        raise UsageError(f"--launch-interval must be a number of seconds >= 0, not {interval}")
-    for flag, value, allowed in (
-        ("--timeout", args.timeout, "a number of seconds >= 0"),  # 0: one look at each run
-        ("--relaunch-failed-starts", args.relaunch_failed_starts, "a whole number >= 0"),
-        ("--strategy", args.strategy, ""),
-        ("--max-requests-per-second", args.max_requests_per_second, "a number > 0"),
-    ):
-        if value is not None and not args.wait:
-            raise UsageError(f"{flag} applies only with --wait")
-        if value is None or not allowed:
-            continue
-        if not (math.isfinite(value) and (value >= 0 if ">=" in allowed else value > 0)):
-            raise UsageError(f"{flag} must be {allowed}, not {value}")
 
 
 def load_specs(source: str) -> list[RunParams]:
@@ -214,14 +158,17 @@ class LiveLine:
 
 async def run_many(args: argparse.Namespace, client: AsyncCodeOcean, ui: Output) -> int:
     """``run-many``: launch (and with ``--wait``, follow) every spec, then the summary."""
-    _check_options(args)
+    check_run_many_options(args)
     specs = load_specs(args.specs)
     live = ui.out.isatty() and not ui.json_mode
     progress: PlainLines | LiveLine = (
         LiveLine(ui.out, len(specs), waiting=args.wait) if live else PlainLines(ui, len(specs))
     )
 
+    record = ui.known.batch = BatchRecord(specs, PROG, reconciled=ui.reconciling)
+
     def on_event(event: Event) -> None:
+        record.add(event)  # what a signal leaves: the document of what is known
         if isinstance(event, BatchCancelled):
             progress.close()
             ui.cancelled(event)

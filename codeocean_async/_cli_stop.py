@@ -10,19 +10,32 @@ from typing import Any, TypeVar
 import anyio
 import attrs
 
+from ._cli_format import one_line, plain, uncertain_text
 from ._converter import unstructure
-from ._errors import LaunchUncertainError
-from .models import Computation, Outcome, RunParams
+from ._errors import CodeOceanError, LaunchUncertainError
+from .models import (
+    BatchCancelled,
+    Computation,
+    Event,
+    Finished,
+    Launched,
+    LaunchFailed,
+    Outcome,
+    Relaunched,
+    RunParams,
+    StateChanged,
+)
 
 __all__ = [
     "STOP_SIGNALS",
+    "BatchRecord",
     "Known",
     "check_hint",
     "is_interrupt",
+    "on_its_way",
     "stop_summary",
     "uncertain_advice",
     "uncertain_document",
-    "uncertain_text",
     "until_stopped",
 ]
 
@@ -44,8 +57,86 @@ class Known:
     waiting_on: str | None = None
     #: The last state a wait saw.
     last_seen: Computation | None = None
+    #: What a batch's events said so far (``run-many``).
+    batch: BatchRecord | None = None
     #: Whether the command's JSON document is printed already.
     documented: bool = False
+
+
+@attrs.define
+class BatchRecord:
+    """What a batch's events said of each spec so far, for the document a stopped ``run-many``
+    leaves: the computation last seen and every one started, the launch error, and (from
+    ``BatchCancelled``) which run requests were on their way and which were never sent."""
+
+    specs: list[RunParams]
+    prog: str
+    reconciled: bool = False
+    seen: dict[int, Computation] = attrs.Factory(dict)
+    attempts: dict[int, list[str]] = attrs.Factory(dict)
+    errors: dict[int, CodeOceanError] = attrs.Factory(dict)
+    cancelled: BatchCancelled | None = None
+
+    def add(self, event: Event) -> None:
+        """Take in one of the batch's events."""
+        if isinstance(event, Launched | Relaunched):
+            self.seen[event.index] = event.computation
+            self.attempts.setdefault(event.index, []).append(event.computation.id)
+        elif isinstance(event, LaunchFailed):
+            self.errors[event.index] = event.error
+        elif isinstance(event, StateChanged | Finished) and event.index is not None:
+            self.seen[event.index] = event.computation
+        elif isinstance(event, BatchCancelled):
+            self.cancelled = event
+
+    def document(self) -> list[dict[str, Any]]:
+        """One object per spec, in input order, as in ``run-many --json`` (``index``, ``spec``,
+        ``computation`` as last seen, ``attempts``, ``error``, ``uncertain``), and whether its
+        run request was on its way (``in_flight``: it may or may not have started one) or
+        never sent (``not_sent``)."""
+        cancelled = self.cancelled or BatchCancelled(started={}, in_flight=(), not_sent=())
+        docs = []
+        for index, spec in enumerate(self.specs):
+            attempts = list(self.attempts.get(index, ()))
+            attempts += [i for i in cancelled.started.get(index, ()) if i not in attempts]
+            seen = self.seen.get(index)
+            in_flight, not_sent = index in cancelled.in_flight, index in cancelled.not_sent
+            error = self.errors.get(index)
+            if not_sent:
+                text: str | None = "not sent"
+            elif in_flight:
+                text = f"interrupted: {on_its_way(spec, self.prog)}"
+            elif isinstance(error, LaunchUncertainError):
+                text = uncertain_text(error, reconciled=self.reconciled)
+            elif error is not None:
+                text = one_line(str(error))
+            elif seen is None and not attempts:
+                text = "not known: the batch was stopped before it said"
+            else:
+                text = None
+            docs.append(
+                {
+                    "index": index,
+                    "spec": unstructure(spec),
+                    "computation": plain(seen)
+                    if seen is not None
+                    else ({"id": attempts[-1], "state": None} if attempts else None),
+                    "attempts": attempts,
+                    "error": text,
+                    "uncertain": in_flight or isinstance(error, LaunchUncertainError),
+                    "in_flight": in_flight,
+                    "not_sent": not_sent,
+                }
+            )
+        return docs
+
+
+def on_its_way(params: RunParams, prog: str) -> str:
+    """What a run request on its way when a signal came leaves behind."""
+    return (
+        "the run request was on its way: it may or may not have started a computation; "
+        f"check {check_hint(params, prog)}"
+    )
 
 
 def check_hint(params: RunParams, prog: str) -> str:
@@ -53,22 +144,6 @@ def check_hint(params: RunParams, prog: str) -> str:
     if params.pipeline_id is not None:
         return f"`{prog} computations list {params.pipeline_id} --pipeline`"
     return f"`{prog} computations list {params.capsule_id}`"
-
-
-def uncertain_text(exc: LaunchUncertainError, *, reconciled: bool) -> str:
-    """What an uncertain launch means, in the command line's words (the library's message
-    advises a keyword argument; the command line has its own flag, see ``uncertain_advice``)."""
-    candidates = [c.id for c in exc.candidates]
-    if candidates:
-        what = "may have started one of these computations: " + ", ".join(candidates)
-    else:
-        what = "may or may not have started a computation"
-        what += " (no matching computation found)" if reconciled else ""
-    cause = exc.__cause__
-    while isinstance(cause, LaunchUncertainError):  # a reconciliation's: the first failure's
-        cause = cause.__cause__
-    because = f" ({' '.join(str(cause).split())})" if cause is not None else ""
-    return f"the run request {what}{because}; it was not resent"
 
 
 def uncertain_advice(specs: list[RunParams], prog: str, *, reconciled: bool) -> str:
@@ -94,13 +169,13 @@ def uncertain_document(params: RunParams, error: str, candidates: list[str]) -> 
 def stop_summary(known: Known, prog: str) -> tuple[str | None, Any]:
     """What a stopped command leaves behind: a line saying it, and the JSON document of it.
 
-    Both are ``None`` when the command had started nothing (a read, or nothing sent yet).
+    Both are ``None`` when the command had started nothing (a read, or nothing sent yet); a
+    batch has no line (its ``BatchCancelled`` event is said as it comes).
     """
+    if known.batch is not None:  # the batch says what it leaves (``Output.cancelled``)
+        return None, known.batch.document()
     if known.launching is not None:
-        line = (
-            "the run request was on its way: it may or may not have started a computation; "
-            f"check {check_hint(known.launching, prog)}"
-        )
+        line = on_its_way(known.launching, prog)
         return line, uncertain_document(known.launching, f"interrupted: {line}", [])
     computation_id = known.started.id if known.started is not None else known.waiting_on
     if computation_id is None:

@@ -362,10 +362,18 @@ BAD_INPUT = [
     (["run", "cap-1", "--named-param", "a=1", "--named-param", "a=2"], "more than once"),
     (["run", "cap-1", "--version", "0"], "--version must be a whole number >= 1"),
     (["run", "cap-1", "--version", "-3"], "--version must be a whole number >= 1"),
-    (["run", "cap-1", "--data-asset", ""], "data asset id is empty"),
-    (["run", "cap-1", "--data-asset", ":mnt"], "data asset id is empty"),
-    (["run", "cap-1", "--data-asset", "da-1:"], "mount after ':' is empty"),
+    (["run", "cap-1", "--data-asset", ""], "--data-asset '': id must not be empty"),
+    (["run", "cap-1", "--data-asset", ":mnt"], "--data-asset ':mnt': id must not be empty"),
+    (["run", "cap-1", "--data-asset", "da-1:"], "--data-asset 'da-1:': mount must not be empty"),
     (["run", "cap-1", "--data-asset", "da/1"], "not allowed in an ID"),
+    (["run", "cap-1", "--data-asset", "abc: "], "--data-asset 'abc: ': mount must not be empty"),
+    (["run", "cap-1", "--data-asset", "abc:\t"], "mount must not be empty"),
+    (["run", "cap-1", "--data-asset", " abc"], "id contains a character not allowed"),
+    (["run", "cap-1", "--data-asset", "da-1", "--data-asset", "a b:m"], "--data-asset 'a b:m'"),
+    (["run", "cap-1", "--named-param", " =v"], "expected NAME=VALUE"),
+    (["run", "cap-1", "--version", "2", "--data-asset", "x:"], "mount must not be empty"),
+    (["run", "cap 1"], "capsule id contains a character not allowed"),
+    (["run", "cap-1", "--wait", "--timeout", "inf"], "--timeout must be a number of seconds >= 0"),
     (["run", ""], "capsule id must not be empty"),
     (["run", "..", "--pipeline"], "pipeline id must not be '..'"),
     (["run", "cap-1", "--timeout", "5"], "--timeout applies only with --wait"),
@@ -390,6 +398,37 @@ async def test_bad_input_is_exit_2_before_any_request(
     assert r.err.count("\n") == 1
     assert message in r.err
     assert codeocean_fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [argv for argv, _ in BAD_INPUT]
+    + [
+        ["run-many", "specs.jsonl", "--wait", "--timeout", "nan"],
+        ["wait", "c-1", "--timeout", "inf"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_from_main(monkeypatch, capsys, argv):
+    # The whole command line, as a user runs it: no traceback, whatever the input.
+    monkeypatch.setenv("CODEOCEAN_DOMAIN", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", "cop_not_used_0123456789")
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("codeocean-async: error: ")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "-inf"])
+def test_every_timeout_option_refuses_the_same_values_in_the_same_words(monkeypatch, capsys, value):
+    monkeypatch.setenv("CODEOCEAN_DOMAIN", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("CODEOCEAN_API_TOKEN", "cop_not_used_0123456789")
+    errors = []
+    for argv in (["run", "cap-1", "--wait"], ["wait", "c-1"], ["run-many", "x.jsonl", "--wait"]):
+        assert cli.main([*argv, f"--timeout={value}"]) == 2
+        errors.append(capsys.readouterr().err)
+    message = f"--timeout must be a number of seconds >= 0, not {float(value)}"
+    assert errors == [f"codeocean-async: error: {message}\n"] * 3
 
 
 def test_argparse_usage_errors_are_exit_2(capsys):

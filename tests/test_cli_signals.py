@@ -327,3 +327,65 @@ def test_run_many_passes_on_uncertain_to_the_batch(
             f"`{PROG} computations list cap-1` before running it again, "
             "or pass --on-uncertain reconcile"
         )
+
+
+# --- run-many --json: a signal still leaves one document ---------------------------------------
+
+
+def _stopped_batch(out: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one JSON document of a stopped ``run-many --json``: one object per spec, in order."""
+    docs = json.loads(out)
+    assert [(d["index"], d["spec"]) for d in docs] == list(enumerate(specs))
+    for doc in docs:
+        assert set(doc) >= {"computation", "attempts", "error", "uncertain", "not_sent"}
+    assert isinstance(docs, list)
+    return docs
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), SIGNALS)
+def test_a_signal_stops_run_many_json_with_the_document_of_what_is_known(
+    fake: FakeCodeOcean, tmp_path: Any, sig: signal.Signals, code: int, word: str
+) -> None:
+    specs = [{"capsule_id": "cap-1"}, {"capsule_id": "cap-gone"}, {"capsule_id": "cap-1"}]
+    path = tmp_path / "specs.jsonl"
+    path.write_text("".join(json.dumps(spec) + "\n" for spec in specs))
+    with serve_in_thread(fake) as url:
+        child = Child(["run-many", str(path), "--json", "--wait"], url, fake.token)
+        child.wait_for(r"spec 1  -  launch failed", "err")
+        for index in (0, 2):
+            child.wait_for(rf"spec {index}  \S+  launched$", "err")
+        status, out, err = child.stop(sig)
+    assert status == code
+    assert err.splitlines()[-1] == f"{PROG}: {word}"
+    first, gone, third = _stopped_batch(out, specs)
+    assert {first["computation"]["id"], third["computation"]["id"]} == set(
+        fake.created_computations
+    )
+    for doc in (first, third):
+        assert doc["attempts"] == [doc["computation"]["id"]]
+        assert doc["computation"]["outcome"] == "not_finished"  # it keeps running
+        assert (doc["error"], doc["uncertain"], doc["not_sent"]) == (None, False, False)
+    assert (gone["computation"], gone["attempts"], gone["uncertain"]) == (None, [], False)
+    assert "not found" in gone["error"]
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), SIGNALS)
+def test_a_signal_with_run_requests_on_their_way_documents_them_as_uncertain(
+    tmp_path: Any, sig: signal.Signals, code: int, word: str
+) -> None:
+    specs = [{"capsule_id": "cap-1"}, {"capsule_id": "cap-2"}, {"capsule_id": "cap-3"}]
+    path = tmp_path / "specs.jsonl"
+    path.write_text("".join(json.dumps(spec) + "\n" for spec in specs))
+    with holding_server() as (url, received):
+        child = Child(["run-many", str(path), "--json", "--concurrency", "1"], url, "cop_x")
+        assert received.wait(BOUND)
+        status, out, err = child.stop(sig)
+    assert status == code
+    assert err.splitlines()[-1] == f"{PROG}: {word}"
+    on_its_way, *never_sent = _stopped_batch(out, specs)
+    assert (on_its_way["computation"], on_its_way["uncertain"]) == (None, True)
+    assert on_its_way["not_sent"] is False
+    assert "may or may not have started a computation" in on_its_way["error"]
+    for doc in never_sent:
+        assert (doc["computation"], doc["attempts"], doc["uncertain"]) == (None, [], False)
+        assert (doc["not_sent"], doc["error"]) == (True, "not sent")

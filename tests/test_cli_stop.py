@@ -15,9 +15,16 @@ import pytest
 
 from codeocean_async import AsyncCodeOcean, LaunchUncertainError, RunParams, cli
 from codeocean_async._cli_output import Output
-from codeocean_async._cli_stop import Known, stop_summary, until_stopped
+from codeocean_async._cli_stop import BatchRecord, Known, stop_summary, until_stopped
 from codeocean_async._converter import structure
-from codeocean_async.models import Computation
+from codeocean_async.models import (
+    BatchCancelled,
+    Computation,
+    Event,
+    Launched,
+    LaunchFailed,
+    Relaunched,
+)
 from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
 
 from .conftest import FAST_POLL
@@ -64,6 +71,51 @@ def test_the_json_document_is_printed_once() -> None:
     ui.stopped(143)
     assert json.loads(out.getvalue())["id"] == "c-1"  # one document, not two
     assert err.getvalue().startswith(f"{PROG}: terminated: computation c-1 was started")
+
+
+def test_a_stopped_batch_documents_each_spec_from_its_events() -> None:
+    specs = [RunParams(capsule_id=f"cap-{i}") for i in range(5)]
+    record = BatchRecord(specs, PROG)
+    request = httpx.Request("POST", "https://a.b/api/v1/computations")
+    failed_start = computation("completed", end_status="failed", id="c-0")
+    events: list[Event] = [
+        Launched(index=0, computation=failed_start),
+        Relaunched(index=0, previous=failed_start, computation=computation("running", id="c-1")),
+        LaunchFailed(
+            index=1,
+            error=LaunchUncertainError("x", request=request, sent_at=0),
+            uncertain=True,
+        ),
+        BatchCancelled(started={0: ("c-0", "c-1"), 2: ("c-2",)}, in_flight=(3,), not_sent=()),
+    ]
+    for event in events:
+        record.add(event)
+    docs = record.document()
+    assert [d["index"] for d in docs] == [0, 1, 2, 3, 4]
+    assert (docs[0]["computation"]["id"], docs[0]["attempts"]) == ("c-1", ["c-0", "c-1"])
+    assert docs[0]["computation"]["outcome"] == "not_finished"
+    assert (docs[1]["uncertain"], docs[1]["in_flight"], docs[1]["computation"]) == (
+        True,
+        False,
+        None,
+    )
+    assert docs[1]["error"].startswith("the run request may or may not have started")
+    # Started, its Launched event not seen: its ID still named.
+    assert (docs[2]["computation"], docs[2]["attempts"]) == ({"id": "c-2", "state": None}, ["c-2"])
+    assert (docs[3]["uncertain"], docs[3]["in_flight"]) == (True, True)
+    assert docs[3]["error"].endswith(f"check `{PROG} computations list cap-3`")
+    assert docs[4]["error"].startswith("not known")  # in none of the event's lists
+    assert stop_summary(Known(batch=record), PROG) == (None, docs)
+
+
+def test_a_batch_already_documented_is_not_documented_again() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = Output(out, err, json_mode=True)
+    ui.known.batch = BatchRecord([RunParams(capsule_id="cap-1")], PROG)
+    ui.batch([])
+    ui.stopped(130)
+    assert json.loads(out.getvalue()) == []  # one document, not two
+    assert err.getvalue() == f"{PROG}: interrupted\n"
 
 
 def test_uncertain_with_candidates_names_them_and_no_flag_when_reconciled() -> None:
