@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import anyio
 
-from ._batch import read_specs
 from ._cli_output import Exit, Output, UsageError, duration
 from ._client import ENV_TOKEN
+from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND
 from ._errors import AuthenticationError
+from ._specs import read_specs
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
 from .models.batch import BatchCancelled, Event, LaunchOutcome, RunOutcome, StateChanged
-from .resources._fanout import DEFAULT_MAX_REQUESTS_PER_SECOND
 
 if TYPE_CHECKING:
     from ._client import AsyncCodeOcean
@@ -50,7 +50,13 @@ def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = _DESCRIPTION
     add = parser.add_argument
     add("specs", metavar="SPECS.jsonl", help="one run request (JSON) per line; '-' for stdin")
-    add("--concurrency", type=int, default=8, metavar="N", help="launches in flight (default 8)")
+    add(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"launches in flight (default {DEFAULT_CONCURRENCY})",
+    )
     add("--wait", action="store_true", help="wait for every run to finish")
     add("--timeout", type=float, metavar="S", help="with --wait: each run's wait, from its launch")
     add("--launch-interval", type=float, metavar="S", help="at least S seconds between launches")
@@ -65,7 +71,8 @@ def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-requests-per-second",
         type=float,
         metavar="R",
-        help="with --wait: cap on the requests the waits send (default 20)",
+        help="with --wait: cap on the requests the waits send "
+        f"(default {DEFAULT_MAX_REQUESTS_PER_SECOND:g})",
     )
 
 
