@@ -13,14 +13,8 @@ import httpx
 from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
 from ._fault_plan import FaultPlan
-from ._store import (
-    Durations,
-    ParentFields,
-    RecordedRequest,
-    Store,
-    check_durations,
-    check_outcome,
-)
+from ._records import Durations, ParentFields, RecordedRequest, check_durations, check_outcome
+from ._store import Store
 from ._transport import FakeTransport
 
 if sys.version_info >= (3, 11):

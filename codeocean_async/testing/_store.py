@@ -15,7 +15,6 @@ from ._clock import Clock
 from ._records import (
     DEFAULT_OWNER,
     DEFAULT_OWNER_EMAIL,
-    OUTCOMES,
     Computation,
     Durations,
     Parent,
@@ -26,19 +25,7 @@ from ._records import (
     release_version,
 )
 
-__all__ = [
-    "DEFAULT_OWNER",
-    "DEFAULT_OWNER_EMAIL",
-    "OUTCOMES",
-    "Computation",
-    "Durations",
-    "Parent",
-    "ParentFields",
-    "RecordedRequest",
-    "Store",
-    "check_durations",
-    "check_outcome",
-]
+__all__ = ["Store"]
 
 
 class Store:
