@@ -79,21 +79,16 @@ def test_with_options_refuses_a_bad_value_as_the_constructor_does() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_copy_knows_the_runs_its_original_started(codeocean_fake: FakeCodeOcean) -> None:
+async def test_a_copy_knows_the_runs_its_original_started(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
     # The ledger is shared: a run started through the client is followed by its copy with
     # one listing of its capsule, which only the ledger can name (a computation's JSON does not).
     capsule = codeocean_fake.add_capsule(run_durations=(0, 0, 0))["id"]
-    async with co.AsyncCodeOcean(
-        domain="http://codeocean.test",
-        token=codeocean_fake.token,
-        transport=codeocean_fake.transport(),
-        allow_insecure_http=True,
-        poll=FAST_POLL,
-    ) as client:
-        run = await client.computations.run(capsule_id=capsule)
-        copy = client.with_options(retry=co.RetryPolicy.none())
-        with anyio.fail_after(GUARD):
-            [final] = await copy.computations.wait_all([run.id], strategy="list")
+    run = await client.computations.run(capsule_id=capsule)
+    copy = client.with_options(retry=co.RetryPolicy.none())
+    with anyio.fail_after(GUARD):
+        [final] = await copy.computations.wait_all([run.id], strategy="list")
     assert final.outcome is co.Outcome.SUCCEEDED
     gets = [r.path for r in codeocean_fake.requests if r.method == "GET"]
     assert gets

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_wire",
             "_retry",
             "_attempt",
-            "_auth",
+            "_auth",  # the auth module issue 9 adds beside the pipeline
             "_transport",
             "_aiohttp_engine",
             "_http",
