@@ -38,10 +38,8 @@ def _no_parent(computation_id: str) -> Parent | None:
     return None
 
 
-def _wait_timeout(
-    instance: object, attribute: attrs.Attribute[float | None], value: object
-) -> None:
-    check_timeout(value)  # type: ignore[arg-type]
+def _wait_timeout(instance: object, attribute: object, value: float | None) -> None:
+    check_timeout(value)  # a number of seconds >= 0, or None
 
 
 @attrs.frozen(kw_only=True)
