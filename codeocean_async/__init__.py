@@ -3,7 +3,6 @@
 Runs on asyncio and trio (anyio). Start with :class:`AsyncCodeOcean`.
 """
 
-from ._batch import read_specs, write_specs
 from ._client import AsyncCodeOcean
 from ._config import PollPolicy, RetryPolicy
 from ._converter import from_json, to_json
@@ -27,6 +26,7 @@ from ._errors import (
     WaitError,
     WaitTimeoutError,
 )
+from ._specs import read_specs, write_specs
 from ._version import __version__
 from .models import (
     Article,

@@ -1,211 +1,122 @@
 """Fan-out: launch many runs, and launch-and-wait, with one outcome per spec in input order.
 
-Launches go through the client's one pipeline, so a 429 on any of them holds all of them (the
-launch gate) and none is ever sent twice. Waits share one ``WaitScheduler``. A batch is a ledger:
-whatever one launch, wait or callback raises, every spec ends with an outcome and nothing tears
-the batch down. The batch stops launching (in-flight launches land) on the first 401, which
-fails every spec not yet sent, and when ``on_event`` raises. Cancelling a batch from outside
-stops it at once; before the cancellation propagates, ``on_event`` receives a
-``BatchCancelled`` naming what had started (it keeps running) and what was never sent.
+The launch and the reads are callables (``Launch``, ``Readers``), so a batch runs on plain
+async functions as well as on a client: ``client.computations.run_many`` passes its own. A
+batch is a ledger: whatever one launch, wait or callback raises, every spec ends with an
+outcome (assembled in ``_outcomes``) and nothing tears the batch down. The batch stops
+launching (in-flight launches land) on the first 401, which fails every spec not yet sent, and
+when ``on_event`` raises. Cancelling a batch from outside stops it at once; before the
+cancellation propagates, ``on_event`` receives a ``BatchCancelled`` naming what had started
+(it keeps running) and what was never sent.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 import anyio
-import anyio.lowlevel
 
-from ._errors import AuthenticationError, CodeOceanError, LaunchUncertainError
-from ._guard import EventSink, unexpected
-from ._launch import OnUncertain, parent_of
-from ._pacing import Pacer
-from ._specs import Spec, check_concurrency, read_specs, to_run_params, write_specs
-from .models import Computation, Outcome, RunParams
-from .models.batch import (
-    BatchCancelled,
-    Event,
-    Launched,
-    LaunchFailed,
-    LaunchOutcome,
-    LaunchRetried,
-    Relaunched,
-)
+from ._config import DEFAULT_CONCURRENCY
+from ._errors import CodeOceanError
+from ._guard import EventSink, attach, unexpected
+from ._launcher import Launch, Launcher
+from ._outcomes import launch_outcomes, ledger_note, run_outcomes
+from ._scheduler import WaitScheduler
+from ._specs import Spec, check_concurrency, to_run_params
+from ._waits import Readers, WaitOptions
+from .models import Computation, Outcome
+from .models.batch import Event, LaunchOutcome, Relaunched, RunOutcome
+from .models.parent import Parent
 
-if TYPE_CHECKING:
-    from ._client import AsyncCodeOcean
-    from ._scheduler import WaitScheduler
+__all__ = ["OnEvent", "run_and_wait_many", "run_many"]
 
-__all__ = [
-    "Launcher",
-    "OnEvent",
-    "Spec",
-    "check_concurrency",
-    "launch_and_wait",
-    "ledger_note",
-    "read_specs",
-    "to_run_params",
-    "write_specs",
-]
-
-logger = logging.getLogger("codeocean_async")
-
+#: Called (synchronously) with each event of a batch.
 OnEvent = Callable[[Event], object]
 
 
-class Launcher:
-    """Launches specs with bounded concurrency and pacing, recording what became of each."""
-
-    def __init__(
-        self,
-        client: AsyncCodeOcean,
-        specs: list[RunParams],
-        *,
-        concurrency: int,
-        launch_interval: float | None,
-        fail_fast: bool,
-        sink: EventSink,
-        on_uncertain: OnUncertain | None,
-    ) -> None:
-        self._client = client
-        self.specs = specs
-        self._concurrency = concurrency
-        self._pacer = Pacer(launch_interval)
-        self._fail_fast = fail_fast
-        self.emit = sink
-        self._on_uncertain = on_uncertain
-        self.outcomes: list[LaunchOutcome | None] = [None] * len(specs)
-        #: Every computation started for each spec, relaunches included.
-        self.started: dict[int, list[str]] = {}
-        #: Specs whose run request is on its way now.
-        self.in_flight: set[int] = set()
-        self.stopped = False
-        #: The first 401 of any launch: every spec not yet sent fails with it.
-        self.refused: AuthenticationError | None = None
-        self._pauses: set[anyio.CancelScope] = set()
-        sink.on_error(self.stop)
-
-    def stop(self) -> None:
-        """Send no further launch (those on their way land); wake every launch waiting its turn."""
-        self.stopped = True
-        for scope in self._pauses:
-            scope.cancel()
-
-    async def pause(self, seconds: float | None = None) -> None:
-        """Wait for the next launch's turn (or ``seconds``), returning early once stopped."""
-        if self.stopped:
-            return
-        with anyio.CancelScope() as scope:
-            self._pauses.add(scope)
-            try:
-                if seconds is None:
-                    await self._pacer.turn()
-                else:
-                    await anyio.sleep(seconds)
-            finally:
-                self._pauses.discard(scope)
-
-    async def launch_one(self, index: int) -> Computation | CodeOceanError:
-        """Start spec ``index`` once (retries by policy inside); never raises an Exception."""
-
-        def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
-            self.emit(LaunchRetried(index=index, reason=str(exc), delay=delay, attempt=attempt))
-
-        self.in_flight.add(index)
-        try:
-            computation = await self._client.computations._launch(
-                self.specs[index], on_uncertain=self._on_uncertain, on_retry=on_retry
-            )
-        except Exception as exc:  # a CodeOceanError, or (defence in depth) anything from below
-            self.in_flight.discard(index)
-            error = unexpected(exc, f"the launch of spec {index}")
-            if isinstance(error, AuthenticationError) and self.refused is None:
-                logger.warning("the token was refused (401): no further launch is sent")
-                self.refused = error
-                self.stop()
-            uncertain = isinstance(error, LaunchUncertainError)
-            self.emit(LaunchFailed(index=index, error=error, uncertain=uncertain))
-            return error
-        # (Cancelled on its way, it stays in flight: ``cancelled`` says it may have started.)
-        self.in_flight.discard(index)
-        self.started.setdefault(index, []).append(computation.id)
-        return computation
-
-    async def run_all(self, on_launched: Callable[[int, Computation], None] | None = None) -> None:
-        """Launch every spec: ``concurrency`` workers take them in input order."""
-        indices = iter(range(len(self.specs)))
-
-        async def worker() -> None:
-            for index in indices:
-                # A transport that answers without suspending (in process) must not keep the
-                # caller's deadline or cancellation from being seen.
-                await anyio.lowlevel.checkpoint()
-                if self.stopped:
-                    return
-                await self.pause()
-                if self.stopped:
-                    return
-                result = await self.launch_one(index)
-                spec = self.specs[index]
-                if isinstance(result, Computation):
-                    self.outcomes[index] = LaunchOutcome(index=index, spec=spec, computation=result)
-                    self.emit(Launched(index=index, computation=result))
-                    if on_launched is not None:
-                        on_launched(index, result)
-                else:
-                    self.outcomes[index] = LaunchOutcome(index=index, spec=spec, error=result)
-                    if self._fail_fast:
-                        self.stop()
-
-        async with anyio.create_task_group() as tg:
-            for _ in range(min(self._concurrency, len(self.specs))):
-                tg.start_soon(worker)
-
-    def finish(self) -> list[LaunchOutcome]:
-        """One outcome per spec, in input order; specs never sent say so (``sent=False``), with
-        the 401 that stopped the batch as their error."""
-        return [
-            o
-            if o is not None
-            else LaunchOutcome(index=i, spec=self.specs[i], sent=False, error=self.refused)
-            for i, o in enumerate(self.outcomes)
-        ]
-
-    def cancelled(self) -> None:
-        """Report, before a cancellation propagates, what had started and what was never sent."""
-        started = {i: tuple(ids) for i, ids in self.started.items()}
-        in_flight = tuple(sorted(self.in_flight))
-        attempted = {i for i, o in enumerate(self.outcomes) if o is not None}
-        attempted |= set(started) | self.in_flight
-        not_sent = tuple(i for i in range(len(self.specs)) if i not in attempted)
-        logger.warning(
-            "batch cancelled: %d specs started (they keep running), %d may or may not have "
-            "started (their run request was on its way), %d never sent",
-            len(started),
-            len(in_flight),
-            len(not_sent),
-        )
-        self.emit(BatchCancelled(started=started, in_flight=in_flight, not_sent=not_sent))
-
-
-def ledger_note(launcher: Launcher, what: str) -> str:
-    """What a batch stopped by its ``on_event`` callback had done, for the callback's error."""
-    outcomes = launcher.finish()
-    started = [(i, ids) for i, ids in sorted(launcher.started.items())]
-    shown = ", ".join(f"spec {i}: {', '.join(ids)}" for i, ids in started[:20])
-    uncertain = [o.index for o in outcomes if o.uncertain]
-    never = sum(1 for o in outcomes if not o.sent)
-    return (
-        f"codeocean-async: on_event raised during {what}, which stopped launching: "
-        f"{len(started)} specs started ({shown or 'none'}{', ...' if len(started) > 20 else ''}"
-        f"; they keep running), {len(uncertain)} may or may not have started "
-        f"{uncertain[:20]}, {never} never sent. Its `outcomes` attribute holds one per spec."
+async def run_many(
+    specs: Iterable[Spec],
+    *,
+    launch: Launch,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    launch_interval: float | None = None,
+    fail_fast: bool = False,
+    on_event: OnEvent | None = None,
+) -> list[LaunchOutcome]:
+    """Launch every spec; one ``LaunchOutcome`` per spec. See ``Computations.run_many``."""
+    check_concurrency(concurrency, launch_interval)
+    sink = EventSink(on_event)
+    launcher = Launcher(
+        launch,
+        to_run_params(specs),
+        concurrency=concurrency,
+        launch_interval=launch_interval,
+        fail_fast=fail_fast,
+        sink=sink,
     )
+    try:
+        await launcher.run_all()
+    except anyio.get_cancelled_exc_class():
+        launcher.cancelled()
+        raise
+    outcomes = launch_outcomes(launcher)
+    if sink.error is not None:
+        raise attach(sink.error, "outcomes", outcomes, ledger_note(launcher, "run_many"))
+    return outcomes
 
 
-async def launch_and_wait(
+async def run_and_wait_many(
+    specs: Iterable[Spec],
+    *,
+    launch: Launch,
+    readers: Readers,
+    waits: WaitOptions,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    launch_interval: float | None = None,
+    relaunch_failed_starts: int = 0,
+    relaunch_backoff: float = 60.0,
+    on_event: OnEvent | None = None,
+) -> list[RunOutcome]:
+    """Launch every spec and wait for each run as it lands. See ``Computations.run_and_wait_many``.
+
+    ``waits.timeout`` bounds each run's wait, from its launch; ``waits.parent`` is not used
+    (each run's capsule or pipeline is its spec's).
+    """
+    check_concurrency(concurrency, launch_interval)
+    if isinstance(relaunch_failed_starts, bool) or not relaunch_failed_starts >= 0:
+        raise ValueError("relaunch_failed_starts must be a whole number >= 0")
+    if not relaunch_backoff >= 0:
+        raise ValueError("relaunch_backoff must be seconds >= 0")
+    params = to_run_params(specs)
+    sink = EventSink(on_event)
+    launcher = Launcher(
+        launch,
+        params,
+        concurrency=concurrency,
+        launch_interval=launch_interval,
+        fail_fast=False,
+        sink=sink,
+    )
+    scheduler = waits.scheduler(readers, sink)
+    try:
+        finals, errors = await _launch_and_wait(
+            launcher,
+            scheduler,
+            timeout=waits.timeout,
+            relaunch_failed_starts=relaunch_failed_starts,
+            relaunch_backoff=relaunch_backoff,
+        )
+    except anyio.get_cancelled_exc_class():
+        launcher.cancelled()
+        raise
+    outcomes = run_outcomes(launcher, finals, errors)
+    if sink.error is not None:
+        note = ledger_note(launcher, "run_and_wait_many")
+        raise attach(sink.error, "outcomes", outcomes, note)
+    return outcomes
+
+
+async def _launch_and_wait(
     launcher: Launcher,
     scheduler: WaitScheduler,
     *,
@@ -231,7 +142,7 @@ async def launch_and_wait(
         outstanding -= 1
         latest[index] = computation
         try:
-            parent = parent_of(launcher.specs[index])
+            parent = Parent.of(launcher.specs[index])
             scheduler.add(computation, index=index, parent=parent, timeout=timeout)
         except Exception as exc:  # e.g. an ID the scheduler cannot follow: recorded, not raised
             finals[index] = computation
@@ -241,12 +152,13 @@ async def launch_and_wait(
     async def launches() -> None:
         nonlocal outstanding
         await launcher.run_all(on_launched=follow)
-        for index, outcome in enumerate(launcher.finish()):
-            if outcome.computation is None:  # refused, uncertain, or never sent
+        for index, result in enumerate(launcher.results):
+            if not isinstance(result, Computation):  # refused, uncertain, or never sent
                 outstanding -= 1
                 finals[index] = None
-                if outcome.error is not None:
-                    errors[index] = outcome.error
+                error = result if result is not None else launcher.refused
+                if error is not None:
+                    errors[index] = error
         scheduler.nudge()
 
     async def relaunch(index: int, previous: Computation) -> None:

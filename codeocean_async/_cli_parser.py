@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cli_output import PROG, UsageError
 from ._client import ENV_DOMAIN
+from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND
 from ._ids import check_id
 from ._polling import check_timeout
 from ._version import __version__
@@ -124,7 +125,13 @@ def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = _DESCRIPTION
     add = parser.add_argument
     add("specs", metavar="SPECS.jsonl", help="one run request (JSON) per line; '-' for stdin")
-    add("--concurrency", type=int, default=8, metavar="N", help="launches in flight (default 8)")
+    add(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"launches in flight (default {DEFAULT_CONCURRENCY})",
+    )
     add("--wait", action="store_true", help="wait for every run to finish")
     add("--timeout", type=float, metavar="S", help="with --wait: each run's wait, from its launch")
     add("--launch-interval", type=float, metavar="S", help="at least S seconds between launches")
@@ -139,7 +146,8 @@ def add_run_many_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-requests-per-second",
         type=float,
         metavar="R",
-        help="with --wait: cap on the requests the waits send (default 20)",
+        help="with --wait: cap on the requests the waits send "
+        f"(default {DEFAULT_MAX_REQUESTS_PER_SECOND:g})",
     )
 
 

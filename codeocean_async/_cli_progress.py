@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import anyio
 
-from ._batch import read_specs
 from ._cli_output import PROG, Exit, Output, UsageError, duration
 from ._cli_parser import check_run_many_options
 from ._cli_stop import BatchRecord
 from ._client import ENV_TOKEN
+from ._config import DEFAULT_MAX_REQUESTS_PER_SECOND
 from ._errors import AuthenticationError
+from ._specs import read_specs
 from .models import Finished, Launched, LaunchFailed, LaunchRetried, Relaunched, RunParams
 from .models.batch import BatchCancelled, Event, LaunchOutcome, RunOutcome, StateChanged
-from .resources._fanout import DEFAULT_MAX_REQUESTS_PER_SECOND
 
 if TYPE_CHECKING:
     from ._client import AsyncCodeOcean

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 import platform
 import ssl
 from types import TracebackType
 from typing import Any
 
+import attrs
 import httpx
 
 from ._config import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
     MIN_SERVER_VERSION,
+    ClientOptions,
+    OnUncertain,
     PollPolicy,
     RetryPolicy,
     check_timeout,
 )
+from ._domain import normalize_domain
 from ._errors import ClientClosedError, ConfigurationError
 from ._http import HTTPPipeline
-from ._launch import LaunchLedger, OnUncertain, check_on_uncertain
+from ._launch import LaunchLedger
 from ._transport import AutoTransport, Engine
 from ._version import __version__
 from .resources import Capsules, Computations, Pipelines
+from .resources._base import Bound
 
 __all__ = ["AsyncCodeOcean", "normalize_domain"]
 
@@ -43,54 +47,6 @@ def _env(name: str) -> str:
     if not value:
         raise ConfigurationError(f"environment variable {name} is not set")
     return value
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_domain(domain: str, *, allow_insecure_http: bool = False) -> str:
-    """The API base URL (ending in ``/api/v1/``) for a deployment's domain.
-
-    ``acme.codeocean.com``, ``https://acme.codeocean.com/`` and ``https://acme.codeocean.com``
-    all give ``https://acme.codeocean.com/api/v1/``; so does a pasted ``.../api/v1``. Any other
-    path (``.../api``) is refused: the API lives at ``/api/v1`` of the deployment's address.
-    Plain ``http://`` is refused unless the host is loopback or ``allow_insecure_http`` is set.
-    """
-    if not isinstance(domain, str) or not domain.strip():
-        raise ConfigurationError("domain must be a non-empty string such as 'acme.codeocean.com'")
-    text = domain.strip()
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        raise ConfigurationError(f"domain {domain!r} is not a valid URL: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"domain {domain!r} must be an http(s) host name")
-    if url.userinfo:
-        raise ConfigurationError("domain must not carry credentials: pass token= instead")
-    if url.query or url.fragment:
-        raise ConfigurationError(f"domain {domain!r} must not have a query or fragment")
-    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
-        raise ConfigurationError(
-            f"refusing plain http:// for {url.host}: the token would cross the network "
-            "unencrypted. Use https://, or pass allow_insecure_http=True if you must."
-        )
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    port = f":{url.port}" if url.port is not None else ""
-    origin = f"{url.scheme}://{host}{port}"
-    if url.path.rstrip("/") not in ("", "/api/v1"):
-        raise ConfigurationError(
-            f"domain {domain!r} has a path ({url.path!r}): pass the deployment's address alone, "
-            f"such as {origin!r} (the client adds /api/v1)"
-        )
-    return f"{origin}/api/v1/"
 
 
 def _check_token(token: object) -> str:
@@ -161,7 +117,7 @@ class AsyncCodeOcean:
         engine: Engine = "auto",
     ) -> None:
         token = _check_token(token)
-        self.timeout = check_timeout(timeout)
+        timeout = check_timeout(timeout)
         if http_client is not None and (
             transport is not None or verify is not True or engine != "auto"
         ):
@@ -172,12 +128,15 @@ class AsyncCodeOcean:
         if transport is not None and engine != "auto":
             raise ConfigurationError("pass either transport= or engine=, not both")
         self._base_url = normalize_domain(domain, allow_insecure_http=allow_insecure_http)
-        self.domain = self._base_url[: -len("/api/v1/")]
-        self.agent_id = agent_id
-        self.poll = poll or PollPolicy()
-        check_on_uncertain(on_uncertain, ConfigurationError)
-        self.on_uncertain: OnUncertain = on_uncertain
-        self._launches = LaunchLedger()
+        retry = retry or RetryPolicy()
+        options = ClientOptions(
+            domain=self._base_url[: -len("/api/v1/")],
+            agent_id=agent_id,
+            timeout=timeout,
+            poll=poll or PollPolicy(),
+            retry=retry,
+            on_uncertain=on_uncertain,
+        )
         self._owns_http_client = http_client is None
         own_transport: httpx.AsyncBaseTransport | None = None
         if http_client is None:
@@ -185,7 +144,7 @@ class AsyncCodeOcean:
                 engine=engine, verify=verify, limits=DEFAULT_LIMITS
             )
             http_client = httpx.AsyncClient(
-                transport=own_transport, timeout=self.timeout, follow_redirects=False
+                transport=own_transport, timeout=timeout, follow_redirects=False
             )
         self._http_client = http_client
         credentials = base64.b64encode(f"{token}:".encode()).decode("ascii")
@@ -202,21 +161,51 @@ class AsyncCodeOcean:
             client=http_client,
             base_url=self._base_url,
             headers=headers,
-            timeout=self.timeout,
+            timeout=timeout,
             retry=retry or RetryPolicy(),
             transport=own_transport,
         )
-        self._bind_resources()
+        self._bind(Bound(http=self._http, options=options, ledger=LaunchLedger()))
 
-    def _bind_resources(self) -> None:
-        self.capsules = Capsules(self)
-        self.pipelines = Pipelines(self)
-        self.computations = Computations(self)
+    def _bind(self, bound: Bound) -> None:
+        """Take ``bound``'s options and shared parts, and give the resources the same."""
+        self._bound = bound
+        self._http = bound.http
+        self.capsules = Capsules(bound)
+        self.pipelines = Pipelines(bound)
+        self.computations = Computations(bound)
+
+    # The options are read-only: a client's settings change only through ``with_options``.
+
+    @property
+    def domain(self) -> str:
+        """The deployment's address, e.g. ``https://acme.codeocean.com``."""
+        return self._bound.options.domain
+
+    @property
+    def agent_id(self) -> str | None:
+        """The ``Agent-Id`` header's value, when one is sent."""
+        return self._bound.options.agent_id
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The network timeouts of every request (never unbounded)."""
+        return self._bound.options.timeout
+
+    @property
+    def poll(self) -> PollPolicy:
+        """The default ``PollPolicy`` of waits."""
+        return self._bound.options.poll
 
     @property
     def retry(self) -> RetryPolicy:
         """The retry policy of this client's requests."""
-        return self._http.retry
+        return self._bound.options.retry
+
+    @property
+    def on_uncertain(self) -> OnUncertain:
+        """What ``run`` does by default when it cannot tell whether a computation started."""
+        return self._bound.options.on_uncertain
 
     def with_options(
         self,
@@ -230,20 +219,22 @@ class AsyncCodeOcean:
 
             await client.with_options(retry=RetryPolicy.none()).capsules.get(capsule_id)
 
-        The copy shares the pool and what launches have taught the client; closing it closes
-        nothing (close the original).
+        The copy shares the pool, the launch gate, what it learns of the server's clock and the
+        ledger of the runs started (so ``wait_all`` knows a run the original started, and the
+        other way round); closing it closes nothing (close the original).
         """
+        options = attrs.evolve(
+            self._bound.options,
+            timeout=self.timeout if timeout is None else timeout,
+            retry=self.retry if retry is None else retry,
+            poll=poll or self.poll,
+            on_uncertain=self.on_uncertain if on_uncertain is None else on_uncertain,
+        )
+        http = self._http.copy(timeout=options.timeout, retry=options.retry)
         copy = object.__new__(AsyncCodeOcean)
-        copy.__dict__.update(self.__dict__)
-        if timeout is not None:
-            copy.timeout = check_timeout(timeout)
-        copy.poll = poll or self.poll
-        if on_uncertain is not None:
-            check_on_uncertain(on_uncertain, ConfigurationError)
-            copy.on_uncertain = on_uncertain
+        copy._base_url, copy._http_client = self._base_url, self._http_client
         copy._owns_http_client = False
-        copy._http = self._http.copy(timeout=copy.timeout, retry=retry or self._http.retry)
-        copy._bind_resources()
+        copy._bind(attrs.evolve(self._bound, http=http, options=options))
         return copy
 
     @classmethod

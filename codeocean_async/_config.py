@@ -1,9 +1,14 @@
-"""Frozen policies and defaults: how long to wait for the network, and how often to poll."""
+"""Frozen policies, options and defaults: the network's bounds, polling, a client's options.
+
+Every default a user can meet (a timeout, the launches in flight, the request-rate cap of many
+waits) is written here once, for the API and the command line alike.
+"""
 
 from __future__ import annotations
 
 import math
 import random
+from typing import Literal
 
 import attrs
 import httpx
@@ -11,13 +16,18 @@ import httpx
 from ._errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_REQUESTS_PER_SECOND",
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_MAX",
     "MIN_SERVER_VERSION",
     "RETRY_AFTER_MIN",
+    "ClientOptions",
+    "OnUncertain",
     "PollPolicy",
     "RetryPolicy",
+    "check_on_uncertain",
     "check_timeout",
 ]
 
@@ -28,6 +38,12 @@ MIN_SERVER_VERSION = "4.8.0"
 #: Never "no timeout": 10 s to connect, 60 s for every other step (a large computation list can be
 #: slow to render), 30 s to get a connection from the pool when many requests are in flight.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=30.0)
+
+#: Launch requests a batch keeps in flight at once, by default (``run_many``, the CLI).
+DEFAULT_CONCURRENCY = 8
+
+#: The default cap on the requests many waits send per second, all waits together.
+DEFAULT_MAX_REQUESTS_PER_SECOND = 20.0
 
 #: Seconds before a wait's deadline for a last look, when its schedule's next poll would be late.
 LAST_LOOK = 1.0
@@ -179,3 +195,33 @@ class RetryPolicy:
         exponent = min(max(retry_number - 1, 0), 64)
         ceiling = min(self.wait_max, self.wait_initial * 2.0**exponent)
         return (rng or random).uniform(0, ceiling)
+
+
+#: What ``computations.run`` does when it cannot tell whether a computation started.
+OnUncertain = Literal["raise", "reconcile"]
+
+
+def check_on_uncertain(value: object, error: type[ValueError] = ConfigurationError) -> None:
+    """Refuse an ``on_uncertain`` other than ``"raise"`` or ``"reconcile"``."""
+    if value not in ("raise", "reconcile"):
+        raise error(f"on_uncertain must be 'raise' or 'reconcile', not {value!r}")
+
+
+def _on_uncertain(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    check_on_uncertain(value)
+
+
+@attrs.frozen(kw_only=True)
+class ClientOptions:
+    """A client's settings, in one frozen record: ``with_options`` evolves a copy of it.
+
+    ``domain`` (the deployment's address, without ``/api/v1``) and ``agent_id`` are fixed for
+    the client's life; the others can differ between a client and its copies.
+    """
+
+    domain: str
+    agent_id: str | None = None
+    timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=check_timeout)
+    poll: PollPolicy = attrs.field(factory=PollPolicy)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    on_uncertain: OnUncertain = attrs.field(default="raise", validator=_on_uncertain)

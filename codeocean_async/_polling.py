@@ -17,25 +17,17 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from ._config import PollPolicy
-from ._errors import CodeOceanError, ComputationFailedError, WaitTimeoutError
-from ._guard import attach
+from ._errors import ComputationFailedError, WaitTimeoutError
 from ._ids import check_id
-from ._scheduler import WaitScheduler
 from .models import Computation, Outcome
 
-__all__ = [
-    "CompletionStream",
-    "OnUpdate",
-    "StateFollower",
-    "check_timeout",
-    "wait_for_all",
-    "wait_until_finished",
-]
+__all__ = ["Fetch", "OnUpdate", "StateFollower", "check_timeout", "wait_until_finished"]
 
 logger = logging.getLogger("codeocean_async")
 
 #: Called with each state change seen by a wait; may be a plain function or a coroutine function.
 OnUpdate = Callable[[Computation], Awaitable[object] | object]
+#: Read one computation's current state by its ID.
 Fetch = Callable[[str], Awaitable[Computation]]
 
 _rng = random.Random()
@@ -170,119 +162,3 @@ async def wait_until_finished(
             outcome=final.outcome,
         )
     return final
-
-
-# --- many ----------------------------------------------------------------------------------------
-
-
-class CompletionStream:
-    """Async iterator over computations as each is seen finished (``as_completed``).
-
-    It drives a ``WaitScheduler`` from inside ``__anext__`` and holds no task between steps, so
-    leaving the loop early needs no clean-up. Completions already seen are always yielded before
-    an error is raised. An error for one run (say a 404) is raised once, with a ``computations``
-    attribute: the last state seen of every input, in input order; the stream then goes on with
-    the others. At the deadline it raises ``WaitTimeoutError`` whose ``computations`` hold the
-    last state seen of every input. An exception from ``on_event`` is re-raised as it is, with
-    ``computations`` too; the stream ends there.
-    """
-
-    def __init__(self, scheduler: WaitScheduler, count: int) -> None:
-        self._scheduler = scheduler
-        self._last: list[Computation | None] = [None] * count
-        self._ready: list[Computation] = []
-        self._errors: list[CodeOceanError] = []
-        self._timed_out: list[int] = []
-
-    def __aiter__(self) -> CompletionStream:
-        return self
-
-    @property
-    def callback_error(self) -> Exception | None:
-        """What ``on_event`` raised, if it did (the stream ends with it)."""
-        return self._scheduler.events.error
-
-    async def __anext__(self) -> Computation:
-        while not self._ready and not self._errors:
-            self._raise_callback_error()
-            done = await self._scheduler.next_done()
-            # Record the whole batch before raising anything, so no outcome in it is lost.
-            for item in done:
-                for index in item.indices:
-                    self._last[index] = item.computation
-                if isinstance(item.error, WaitTimeoutError):
-                    self._timed_out.extend(item.indices)
-                elif item.error is not None:
-                    self._errors.append(item.error)
-                elif item.computation is not None:
-                    self._ready.extend(item.computation for _ in item.indices)
-            if not done and not self._ready and not self._errors:
-                self._raise_callback_error()
-                if self._timed_out:
-                    raise self._timeout_error()
-                raise StopAsyncIteration
-        if self._ready:  # what finished is handed over before any error
-            return self._ready.pop(0)
-        error = self._errors.pop(0)  # one error a call; the stream goes on after it
-        raise attach(error, "computations", tuple(self._last))
-
-    def _raise_callback_error(self) -> None:
-        error = self.callback_error
-        if error is not None:
-            note = "codeocean-async: on_event raised while waiting; `computations` holds the "
-            note += "last state seen of every input (the runs keep running)"
-            raise attach(error, "computations", tuple(self._last), note)
-
-    @property
-    def last_seen(self) -> list[Computation | None]:
-        """The last state seen of every input, in input order (``None``: never seen)."""
-        return list(self._last)
-
-    def _timeout_error(self) -> WaitTimeoutError:
-        count = len(self._timed_out)
-        return WaitTimeoutError(
-            f"{count} of {len(self._last)} computations did not finish before the deadline",
-            computation=self._last[self._timed_out[0]],
-            computations=tuple(self._last),
-        )
-
-
-async def wait_for_all(stream: CompletionStream, *, raise_on_failure: bool) -> list[Computation]:
-    """Drain ``stream``; the final computations in input order (see ``Computations.wait_all``).
-
-    An error for one run does not stop the others: once every wait has ended, the first such
-    error is raised, its ``computations`` holding every input's final (or last) state.
-    """
-    first: CodeOceanError | None = None
-    timed_out: WaitTimeoutError | None = None
-    while True:
-        try:
-            async for _ in stream:
-                pass
-            break
-        except WaitTimeoutError as exc:  # raised at the end: every other wait has ended
-            timed_out = exc
-            break
-        except CodeOceanError as exc:
-            if exc is stream.callback_error:
-                raise
-            first = first or exc
-    finals = stream.last_seen
-    if first is not None:
-        note = None if timed_out is None else f"codeocean-async: also: {timed_out}"
-        raise attach(first, "computations", tuple(finals), note)
-    if timed_out is not None:
-        raise timed_out
-    results = [c for c in finals if c is not None]
-    assert len(results) == len(finals)  # every wait ended with a computation or raised
-    failed = tuple(c for c in results if c.outcome is not Outcome.SUCCEEDED)
-    if raise_on_failure and failed:
-        first_failed = failed[0]
-        raise ComputationFailedError(
-            f"{len(failed)} of {len(results)} computations did not succeed; first: "
-            f"{first_failed.id} finished as {first_failed.outcome}",
-            computation=first_failed,
-            outcome=first_failed.outcome,
-            failed=failed,
-        )
-    return results

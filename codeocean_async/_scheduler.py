@@ -28,13 +28,13 @@ from ._config import PollPolicy
 from ._errors import CodeOceanError
 from ._guard import EventSink, unexpected
 from ._ids import check_id
-from ._launch import Parent
 from ._pacing import Pacer
 from ._wait_state import Done, Group, WaitState, Watch
 from .models import Computation
 from .models.batch import Event
+from .models.parent import Parent
 
-__all__ = ["Done", "Parent", "Strategy", "WaitScheduler"]
+__all__ = ["Done", "ListFor", "Strategy", "WaitScheduler"]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -43,6 +43,8 @@ logger = logging.getLogger("codeocean_async")
 #: ``LIST_THRESHOLD`` waited runs share a capsule whose identity is known.
 Strategy = Literal["auto", "per_run", "list"]
 LIST_THRESHOLD = 3
+#: List the computations of a capsule or pipeline.
+ListFor = Callable[[Parent], Awaitable[list[Computation]]]
 _MAX_IN_FLIGHT = 32
 #: Seconds the requests still on their way get to land once a wait has ended, before they are cut.
 CUT_GRACE = 0.25
@@ -56,7 +58,7 @@ class WaitScheduler(WaitState):
         self,
         *,
         get: Callable[[str], Awaitable[Computation]],
-        list_for: Callable[[Parent], Awaitable[list[Computation]]],
+        list_for: ListFor,
         poll: PollPolicy,
         max_requests_per_second: float | None,
         strategy: Strategy,
@@ -272,7 +274,8 @@ class WaitScheduler(WaitState):
                 except Exception as exc:  # a CodeOceanError, or anything else from below
                     logger.warning(
                         "listing %s/%s failed (%s): polling its runs one by one",
-                        *group.parent,
+                        group.parent.kind,
+                        group.parent.id,
                         exc,
                     )
                     self._disband(group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ._converter import from_json, to_json
@@ -16,6 +17,17 @@ __all__ = ["Spec", "check_concurrency", "read_specs", "to_run_params", "write_sp
 Spec = RunParams | Mapping[str, Any]
 
 
+@contextmanager
+def _at(where: str, error: type[ValueError] | None = None) -> Iterator[None]:
+    """Re-raise a ``TypeError`` or ``ValueError`` with ``where`` before its message (as
+    ``error`` when given, else as a plain ``TypeError`` or ``ValueError``)."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        kind = error or (TypeError if isinstance(exc, TypeError) else ValueError)
+        raise kind(f"{where}: {exc}") from exc
+
+
 def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
     """Every spec as a ``RunParams``, checked before anything is sent (errors name the index).
 
@@ -24,7 +36,7 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
     """
     result = []
     for index, spec in enumerate(specs):
-        try:
+        with _at(f"spec {index}"):
             if isinstance(spec, Mapping):
                 spec = RunParams(**spec)
             elif not isinstance(spec, RunParams):
@@ -32,14 +44,12 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
             check_run_ids(spec)
             hash(spec)
             to_json(spec)
-        except (TypeError, ValueError) as exc:
-            error = TypeError if isinstance(exc, TypeError) else ValueError
-            raise error(f"spec {index}: {exc}") from exc
         result.append(spec)
     return result
 
 
 def check_concurrency(concurrency: int, launch_interval: float | None) -> None:
+    """Refuse a ``concurrency`` below 1 (or not whole) and a negative ``launch_interval``."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
     if launch_interval is not None and not launch_interval >= 0:
@@ -75,11 +85,8 @@ def _read_lines(lines: Iterable[str | bytes], name: str) -> list[RunParams]:
             ) from None
         if not text.strip():
             continue
-        try:
-            spec = from_json(RunParams, text)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}, line {number}: {exc}") from exc
-        specs.append(spec)
+        with _at(f"{name}, line {number}", ValueError):
+            specs.append(from_json(RunParams, text))
     return specs
 
 
@@ -92,6 +99,7 @@ def write_specs(path: str | os.PathLike[str], specs: Iterable[RunParams]) -> Non
 
 def _iter_checked(specs: Iterable[RunParams]) -> Iterator[RunParams]:
     for index, spec in enumerate(specs):
-        if not isinstance(spec, RunParams):
-            raise TypeError(f"spec {index}: expected a RunParams, not {type(spec).__name__}")
+        with _at(f"spec {index}"):
+            if not isinstance(spec, RunParams):
+                raise TypeError(f"expected a RunParams, not {type(spec).__name__}")
         yield spec

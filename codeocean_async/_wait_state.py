@@ -20,9 +20,9 @@ import attrs
 from ._config import PollPolicy
 from ._errors import CodeOceanError, WaitTimeoutError
 from ._guard import EventSink
-from ._launch import Parent
 from .models import Computation
 from .models.batch import Event, Finished, StateChanged
+from .models.parent import Parent
 
 __all__ = ["Done", "Group", "WaitState", "Watch"]
 

@@ -13,6 +13,7 @@ import pytest
 
 import codeocean_async as co
 from codeocean_async._scheduler import WaitScheduler
+from codeocean_async.models.parent import Parent
 from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
 
 from .conftest import FAST_POLL
@@ -396,8 +397,8 @@ class _Server:
             raise co.CodeOceanError(f"no {cid}")
         return _computation(cid, self.states[cid])
 
-    async def list_for(self, parent: tuple[str, str]) -> list[co.Computation]:
-        self.calls.append(f"list {parent[1]}")
+    async def list_for(self, parent: Parent) -> list[co.Computation]:
+        self.calls.append(f"list {parent.id}")
         return [_computation(cid, s) for cid, s in self.states.items()]
 
     def scheduler(self, strategy: Any = "auto") -> WaitScheduler:
@@ -457,7 +458,7 @@ async def test_a_listing_of_garbage_ends_those_waits_with_an_error_not_a_group()
         on_event=None,
     )
     for cid in ("c-1", "c-2"):
-        scheduler.add(_running(cid), parent=("capsules", "cap-1"), index=int(cid[-1]))
+        scheduler.add(_running(cid), parent=Parent("capsules", "cap-1"), index=int(cid[-1]))
     scheduler.close()
     with anyio.fail_after(GUARD):
         done = await scheduler.next_done()
@@ -484,7 +485,7 @@ async def test_a_group_whose_runs_all_ended_before_its_turn_is_not_listed() -> N
         strategy="list",
         on_event=None,
     )
-    scheduler.add(_running("c-1"), parent=("capsules", "cap-1"))
+    scheduler.add(_running("c-1"), parent=Parent("capsules", "cap-1"))
     (group,) = scheduler._groups.values()
     scheduler._end(scheduler._watches["c-1"], None, None)  # it ended while the group waited
     await scheduler._poll_one(group, anyio.Semaphore(1))

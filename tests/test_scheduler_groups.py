@@ -7,6 +7,7 @@ import pytest
 
 import codeocean_async as co
 from codeocean_async._scheduler import WaitScheduler
+from codeocean_async.models.parent import Parent
 from codeocean_async.testing import FakeCodeOcean, ManualClock
 
 pytestmark = pytest.mark.anyio
@@ -21,8 +22,8 @@ async def test_runs_joining_a_group_that_emptied_are_followed(
     assert isinstance(clock, ManualClock)
     capsule = codeocean_fake.add_capsule(run_durations=(0, 10, 0))["id"]
 
-    async def list_for(parent: tuple[str, str]) -> list[co.Computation]:
-        return await client.capsules.list_computations(parent[1])
+    async def list_for(parent: Parent) -> list[co.Computation]:
+        return await client.capsules.list_computations(parent.id)
 
     scheduler = WaitScheduler(
         get=client.computations.get,
@@ -33,7 +34,7 @@ async def test_runs_joining_a_group_that_emptied_are_followed(
         on_event=None,
     )
     one = await client.computations.run(capsule_id=capsule)
-    scheduler.add(one, index=0, parent=("capsules", capsule))
+    scheduler.add(one, index=0, parent=Parent("capsules", capsule))
     clock.advance(10)
     with anyio.fail_after(20):  # a guard against the hang this test is about
         first = await scheduler.next_done()
@@ -42,7 +43,7 @@ async def test_runs_joining_a_group_that_emptied_are_followed(
     ]
     # The capsule's group is empty now; a new run of the capsule joins it again.
     two = await client.computations.run(capsule_id=capsule)
-    scheduler.add(two, index=1, parent=("capsules", capsule))
+    scheduler.add(two, index=1, parent=Parent("capsules", capsule))
     scheduler.close()
     clock.advance(10)
     with anyio.fail_after(20):

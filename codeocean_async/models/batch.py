@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 
+from .._errors import CodeOceanError, LaunchUncertainError
 from .computations import Computation, Outcome
 from .run_params import RunParams
-
-if TYPE_CHECKING:
-    from .._errors import CodeOceanError
 
 __all__ = [
     "BatchCancelled",
@@ -49,8 +45,6 @@ class LaunchOutcome:
     @property
     def uncertain(self) -> bool:
         """Whether the launch may or may not have started a computation."""
-        from .._errors import LaunchUncertainError
-
         return isinstance(self.error, LaunchUncertainError)
 
 

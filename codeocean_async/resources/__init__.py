@@ -1,4 +1,4 @@
-"""Route tables by area: each method maps to one HTTP call through the request pipeline."""
+"""Route tables by area: each method is one call into the pipeline, or a short delegation."""
 
 from .capsules import Capsules, Pipelines
 from .computations import Computations

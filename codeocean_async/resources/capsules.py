@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 from ..models import Capsule, Computation
+from ..models.parent import Parent, ParentKind
 from ._base import Resource
+from ._routes import computations_of
 
 __all__ = ["Capsules", "Pipelines"]
 
 
-class _CapsuleRoutes(Resource):
+class _ParentRoutes(Resource):
     """The routes capsules and pipelines share, under ``/capsules`` or ``/pipelines``."""
 
-    _route: str
-    _id_name: str
+    _kind: ParentKind
 
     async def _get(self, target_id: str) -> Capsule:
+        parent = Parent(self._kind, target_id)
         return await self._http.request(
-            "GET",
-            f"{self._route}/{{{self._id_name}}}",
-            path_params={self._id_name: target_id},
-            cast_to=Capsule,
+            "GET", parent.route, path_params=parent.path_params, cast_to=Capsule
         )
 
     async def _list_computations(self, target_id: str) -> list[Computation]:
-        return await self._http.request(
-            "GET",
-            f"{self._route}/{{{self._id_name}}}/computations",
-            path_params={self._id_name: target_id},
-            cast_to=list[Computation],
-        )
+        return await computations_of(self._http, Parent(self._kind, target_id))
 
 
-class Capsules(_CapsuleRoutes):
+class Capsules(_ParentRoutes):
     """``client.capsules``: capsule metadata and the capsule's computations."""
 
-    _route = "capsules"
-    _id_name = "capsule_id"
+    _kind = "capsules"
 
     async def get(self, capsule_id: str) -> Capsule:
         """The capsule's metadata. ``GET /capsules/{capsule_id}``.
@@ -52,11 +45,10 @@ class Capsules(_CapsuleRoutes):
         return await self._list_computations(capsule_id)
 
 
-class Pipelines(_CapsuleRoutes):
+class Pipelines(_ParentRoutes):
     """``client.pipelines``: pipeline metadata and runs (pipelines use the capsule models)."""
 
-    _route = "pipelines"
-    _id_name = "pipeline_id"
+    _kind = "pipelines"
 
     async def get(self, pipeline_id: str) -> Capsule:
         """The pipeline's metadata. ``GET /pipelines/{pipeline_id}``."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 
-from .._config import PollPolicy
-from .._errors import ResponseValidationError
-from .._launch import OnUncertain, launch
+import attrs
+
+from .._config import OnUncertain, PollPolicy
 from .._polling import OnUpdate, StateFollower, wait_until_finished
-from .._retry import OnRetry
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -17,12 +16,16 @@ from ..models import (
     RunParams,
 )
 from ..models.run_params import check_run_ids
-from ._fanout import FanOut
+from ._routes import get_computation, start_run
+from .batches import Batches
 
 __all__ = ["Computations", "check_run_ids"]
 
+#: The keywords of ``run`` that are a ``RunParams``'s fields (the model lists them).
+_RUN_FIELDS = frozenset(field.name for field in attrs.fields(RunParams))
 
-class Computations(FanOut):
+
+class Computations(Batches):
     """``client.computations``: start runs, follow them, stop and rename them; batches of them."""
 
     async def get(self, computation_id: str) -> Computation:
@@ -30,19 +33,7 @@ class Computations(FanOut):
 
         An answer about another computation (another ``id``) is a ``ResponseValidationError``.
         """
-        computation = await self._http.request(
-            "GET",
-            "computations/{computation_id}",
-            path_params={"computation_id": computation_id},
-            cast_to=Computation,
-        )
-        if computation.id != computation_id:
-            raise ResponseValidationError(
-                f"GET /computations/{computation_id} answered with computation "
-                f"{computation.id!r}, not the one asked for",
-                errors=(f"expected {computation_id!r} @ $.id",),
-            )
-        return computation
+        return await get_computation(self._http, computation_id)
 
     async def run(
         self,
@@ -78,56 +69,16 @@ class Computations(FanOut):
         or raises if there is none. The client's ``on_uncertain`` is the default.
         ``POST /computations``.
         """
+        given = locals()  # the keywords passed, by the names of the signature (listed once)
+        fields = {name: given[name] for name in _RUN_FIELDS if given[name] is not None}
         if params is None:
-            params = RunParams(
-                capsule_id=capsule_id,
-                pipeline_id=pipeline_id,
-                version=version,
-                data_assets=data_assets,
-                parameters=parameters,
-                named_parameters=named_parameters,
-                processes=processes,
-                nextflow_profile=nextflow_profile,
-                resume_run_id=resume_run_id,
-            )
+            params = RunParams(**fields)
         elif not isinstance(params, RunParams):
             raise TypeError(f"params must be a RunParams, not {type(params).__name__}")
-        elif any(
-            v is not None
-            for v in (
-                capsule_id,
-                pipeline_id,
-                version,
-                data_assets,
-                parameters,
-                named_parameters,
-                processes,
-                nextflow_profile,
-                resume_run_id,
-            )
-        ):
+        elif fields:
             raise ValueError("pass either a RunParams or keyword arguments, not both")
         check_run_ids(params)
-        return await self._launch(params, on_uncertain=on_uncertain)
-
-    async def _launch(
-        self,
-        params: RunParams,
-        *,
-        on_uncertain: OnUncertain | None,
-        on_retry: OnRetry | None = None,
-    ) -> Computation:
-        """Start a checked ``RunParams`` (``run`` and the batches both come through here)."""
-        client = self._client
-        lister = client.pipelines if params.pipeline_id is not None else client.capsules
-        return await launch(
-            self._http,
-            params,
-            on_uncertain=on_uncertain or client.on_uncertain,
-            list_computations=lister.list_computations,
-            ledger=client._launches,
-            on_retry=on_retry,
-        )
+        return await start_run(self._bound, params, on_uncertain)
 
     async def delete(self, computation_id: str) -> None:
         """Stop the computation if it is running (a finished one is deleted).
@@ -183,7 +134,7 @@ class Computations(FanOut):
             self.get,
             computation,
             timeout=timeout,
-            poll=poll or self._client.poll,
+            poll=poll or self._options.poll,
             raise_on_failure=raise_on_failure,
             on_update=on_update,
         )
@@ -204,4 +155,6 @@ class Computations(FanOut):
         ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does; ``timeout`` counts
         from this call, not from the first step of the loop.
         """
-        return StateFollower(self.get, computation, timeout=timeout, poll=poll or self._client.poll)
+        return StateFollower(
+            self.get, computation, timeout=timeout, poll=poll or self._options.poll
+        )

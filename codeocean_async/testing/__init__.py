@@ -5,8 +5,8 @@ from ._clock import Clock, ManualClock
 from ._fault_plan import FaultPlan
 from ._faults import Fault
 from ._hostile import Exchange, serve_hostile_in_thread
+from ._records import RecordedRequest
 from ._server import serve_in_thread
-from ._store import RecordedRequest
 
 __all__ = [
     "Clock",

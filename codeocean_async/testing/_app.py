@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -12,16 +13,14 @@ import httpx
 from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
 from ._fault_plan import FaultPlan
-from ._store import (
-    DEFAULT_OWNER,
-    DEFAULT_OWNER_EMAIL,
-    Durations,
-    RecordedRequest,
-    Store,
-    check_durations,
-    check_outcome,
-)
+from ._records import Durations, ParentFields, RecordedRequest, check_durations, check_outcome
+from ._store import Store
 from ._transport import FakeTransport
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:
+    from typing_extensions import Unpack
 
 __all__ = ["DEMO_CAPSULE_ID", "DEMO_DATA_ASSET_ID", "FakeCodeOcean"]
 
@@ -84,77 +83,23 @@ class FakeCodeOcean:
 
     # --- seeding -------------------------------------------------------------------------
 
-    def add_capsule(
-        self,
-        *,
-        id: str | None = None,
-        name: str = "Capsule",
-        slug: str | None = None,
-        versions: Iterable[int | Mapping[str, Any]] = (),
-        owner: str = DEFAULT_OWNER,
-        owner_email: str | None = DEFAULT_OWNER_EMAIL,
-        description: str | None = None,
-        field: str | None = None,
-        tags: Iterable[str] = (),
-        created: int | None = None,
-        run_outcome: str = "succeeded",
-        run_durations: Iterable[float] | None = None,
-    ) -> dict[str, Any]:
+    def add_capsule(self, **fields: Unpack[ParentFields]) -> dict[str, Any]:
         """Store a capsule and return its JSON (the stored dict: edits show in answers).
 
+        Every field is optional (keywords): ``id`` (a new UUID), ``name`` (``"Capsule"``),
+        ``slug``, ``versions``, ``owner``, ``owner_email``, ``description``, ``field``, ``tags``,
+        ``created`` (now), ``run_outcome`` (``"succeeded"``) and ``run_durations``.
         ``versions`` holds major version numbers (released N days after ``created``) or full
         ``{major_version, minor_version, release_time}`` dicts. Runs of this capsule end with
         ``run_outcome`` after ``run_durations`` (the fake's ``run_durations`` by default: 1 s in
         each state) unless :meth:`plan_next_run` says otherwise.
         """
-        return self._store.add_parent(
-            "capsule",
-            id=id,
-            name=name,
-            slug=slug,
-            versions=versions,
-            owner=owner,
-            owner_email=owner_email,
-            description=description,
-            field=field,
-            tags=tags,
-            created=created,
-            run_outcome=run_outcome,
-            run_durations=self.run_durations if run_durations is None else run_durations,
-        ).json
+        return self._store.add_parent("capsule", fields, self.run_durations).json
 
-    def add_pipeline(
-        self,
-        *,
-        id: str | None = None,
-        name: str = "Pipeline",
-        slug: str | None = None,
-        versions: Iterable[int | Mapping[str, Any]] = (),
-        owner: str = DEFAULT_OWNER,
-        owner_email: str | None = DEFAULT_OWNER_EMAIL,
-        description: str | None = None,
-        field: str | None = None,
-        tags: Iterable[str] = (),
-        created: int | None = None,
-        run_outcome: str = "succeeded",
-        run_durations: Iterable[float] | None = None,
-    ) -> dict[str, Any]:
-        """Store a pipeline and return its JSON; the arguments are those of :meth:`add_capsule`."""
-        return self._store.add_parent(
-            "pipeline",
-            id=id,
-            name=name,
-            slug=slug,
-            versions=versions,
-            owner=owner,
-            owner_email=owner_email,
-            description=description,
-            field=field,
-            tags=tags,
-            created=created,
-            run_outcome=run_outcome,
-            run_durations=self.run_durations if run_durations is None else run_durations,
-        ).json
+    def add_pipeline(self, **fields: Unpack[ParentFields]) -> dict[str, Any]:
+        """Store a pipeline and return its JSON; the fields are those of :meth:`add_capsule`
+        (``name`` is ``"Pipeline"`` by default)."""
+        return self._store.add_parent("pipeline", fields, self.run_durations).json
 
     def add_data_asset(
         self, *, id: str | None = None, name: str = "Data", mount: str = "data"

@@ -16,8 +16,9 @@ import anyio
 
 from ._drift import drift
 from ._fault_plan import FaultPlan
+from ._records import RecordedRequest
 from ._routes import HTTPError, Reply, Request, match_route
-from ._store import RecordedRequest, Store
+from ._store import Store
 from ._wire import send_answer, send_refusal
 
 __all__ = ["Message", "Receive", "Scope", "Send", "handle_http", "lifespan", "version_tuple"]

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ._store import Computation, Parent, Store
+from ._records import Computation, Parent
+from ._store import Store
 
 __all__ = ["HTTPError", "Handler", "Reply", "Request", "match_route"]
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from codeocean_async.testing import Fault
-from codeocean_async.testing._store import OUTCOMES
+from codeocean_async.testing._records import OUTCOMES
 
 CAPSULE = "4bc97533-6eb4-48ac-966f-648548a756d2"
 OPTIONAL = {"owner_email", "cloud_workstation", "tags", "description"}

@@ -1,49 +1,43 @@
-"""Fan-out methods of ``client.computations``: many launches, many waits, both in one."""
+"""Batch routes of ``client.computations``: many launches, many waits, both in one.
+
+Each method checks nothing and loops over nothing: it hands the helpers (``_batch``,
+``_waits``) what they need, as callables bound to this client's parts, in a few lines.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import cast
 
-import anyio
-
-from .._batch import (
-    Launcher,
-    OnEvent,
-    Spec,
-    check_concurrency,
-    launch_and_wait,
-    ledger_note,
-    to_run_params,
+from .._batch import OnEvent, run_and_wait_many, run_many
+from .._config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    OnUncertain,
+    PollPolicy,
 )
-from .._config import PollPolicy
-from .._guard import EventSink, attach
-from .._launch import OnUncertain, Parent
-from .._polling import CompletionStream, check_timeout, wait_for_all
-from .._scheduler import Strategy, WaitScheduler
-from ..models import Computation
+from .._launcher import Launch
+from .._retry import OnRetry
+from .._scheduler import Strategy
+from .._specs import Spec
+from .._waits import CompletionStream, Readers, WaitOptions, as_completed, wait_all
+from ..models import Computation, RunParams
 from ..models.batch import LaunchOutcome, RunOutcome
+from ..models.parent import Parent, ParentKind
 from ._base import Resource
+from ._routes import computations_of, get_computation, start_run
 
-if TYPE_CHECKING:
-    from .._client import AsyncCodeOcean
-
-__all__ = ["FanOut"]
-
-#: The default cap on the requests many waits send per second, all waits together.
-DEFAULT_MAX_REQUESTS_PER_SECOND = 20.0
+__all__ = ["Batches"]
 
 
-class FanOut(Resource):
-    """Batches of runs: ``run_many``, ``wait_all``, ``as_completed``, ``run_and_wait_many``."""
-
-    _client: AsyncCodeOcean
+class Batches(Resource):
+    """``run_many``, ``as_completed``, ``wait_all`` and ``run_and_wait_many``."""
 
     async def run_many(
         self,
         specs: Iterable[Spec],
         *,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         launch_interval: float | None = None,
         fail_fast: bool = False,
         on_event: OnEvent | None = None,
@@ -71,47 +65,13 @@ class FanOut(Resource):
         ``fail_fast``): the launches on their way land, and every spec not yet sent gets that
         error (``sent=False``). Nothing raised by one launch ends the batch.
         """
-        check_concurrency(concurrency, launch_interval)
-        sink = EventSink(on_event)
-        launcher = Launcher(
-            self._client,
-            to_run_params(specs),
+        launch = self._launch(on_uncertain)
+        return await run_many(
+            specs,
+            launch=launch,
             concurrency=concurrency,
             launch_interval=launch_interval,
             fail_fast=fail_fast,
-            sink=sink,
-            on_uncertain=on_uncertain,
-        )
-        try:
-            await launcher.run_all()
-        except anyio.get_cancelled_exc_class():
-            launcher.cancelled()
-            raise
-        outcomes = launcher.finish()
-        if sink.error is not None:
-            raise attach(sink.error, "outcomes", outcomes, ledger_note(launcher, "run_many"))
-        return outcomes
-
-    def _scheduler(
-        self,
-        poll: PollPolicy | None,
-        max_requests_per_second: float | None,
-        strategy: Strategy,
-        on_event: EventSink | OnEvent | None,
-    ) -> WaitScheduler:
-        client = self._client
-
-        async def list_for(parent: Parent) -> list[Computation]:
-            kind, target = parent
-            resource = client.pipelines if kind == "pipelines" else client.capsules
-            return await resource.list_computations(target)
-
-        return WaitScheduler(
-            get=client.computations.get,
-            list_for=list_for,
-            poll=poll or client.poll,
-            max_requests_per_second=max_requests_per_second,
-            strategy=strategy,
             on_event=on_event,
         )
 
@@ -145,23 +105,9 @@ class FanOut(Resource):
         ``Finished`` events; an exception it raises ends the iteration, re-raised as it is with
         ``computations``.
         """
-        check_timeout(timeout)
-        if capsule_id is not None and pipeline_id is not None:
-            raise ValueError("give capsule_id or pipeline_id, not both")
-        given: Parent | None = None
-        if capsule_id is not None:
-            given = ("capsules", capsule_id)
-        elif pipeline_id is not None:
-            given = ("pipelines", pipeline_id)
-        scheduler = self._scheduler(poll, max_requests_per_second, strategy, on_event)
-        items = list(computations)
-        ledger = self._client._launches
-        for index, item in enumerate(items):
-            cid = item.id if isinstance(item, Computation) else item
-            parent = ledger.parent_of(cid) if isinstance(cid, str) else None
-            scheduler.add(item, index=index, parent=parent or given, timeout=timeout)
-        scheduler.close()
-        return CompletionStream(scheduler, len(items))
+        parent = Parent.given(capsule_id=capsule_id, pipeline_id=pipeline_id)
+        waits = self._waits(timeout, poll, max_requests_per_second, strategy, parent)
+        return as_completed(computations, readers=self._readers(), waits=waits, on_event=on_event)
 
     async def wait_all(
         self,
@@ -183,23 +129,21 @@ class FanOut(Resource):
         for one run (a 404, say) is raised once every other wait has ended, with a
         ``computations`` attribute: every input's final (or last seen) state, in input order.
         """
-        stream = self.as_completed(
+        parent = Parent.given(capsule_id=capsule_id, pipeline_id=pipeline_id)
+        waits = self._waits(timeout, poll, max_requests_per_second, strategy, parent)
+        return await wait_all(
             computations,
-            timeout=timeout,
-            poll=poll,
-            max_requests_per_second=max_requests_per_second,
-            strategy=strategy,
-            capsule_id=capsule_id,
-            pipeline_id=pipeline_id,
+            readers=self._readers(),
+            waits=waits,
+            raise_on_failure=raise_on_failure,
             on_event=on_event,
         )
-        return await wait_for_all(stream, raise_on_failure=raise_on_failure)
 
     async def run_and_wait_many(
         self,
         specs: Iterable[Spec],
         *,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         launch_interval: float | None = None,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
@@ -222,46 +166,58 @@ class FanOut(Resource):
         exception is re-raised as it is, with ``outcomes`` (one ``RunOutcome`` per spec, the
         runs' last states seen) and a note naming what started. ``timeout=0`` is one look.
         """
-        check_concurrency(concurrency, launch_interval)
-        check_timeout(timeout)
-        if isinstance(relaunch_failed_starts, bool) or not relaunch_failed_starts >= 0:
-            raise ValueError("relaunch_failed_starts must be a whole number >= 0")
-        if not relaunch_backoff >= 0:
-            raise ValueError("relaunch_backoff must be seconds >= 0")
-        params = to_run_params(specs)
-        sink = EventSink(on_event)
-        launcher = Launcher(
-            self._client,
-            params,
+        waits = self._waits(timeout, poll, max_requests_per_second, strategy)
+        return await run_and_wait_many(
+            specs,
+            launch=self._launch(on_uncertain),
+            readers=self._readers(),
+            waits=waits,
             concurrency=concurrency,
             launch_interval=launch_interval,
-            fail_fast=False,
-            sink=sink,
-            on_uncertain=on_uncertain,
+            relaunch_failed_starts=relaunch_failed_starts,
+            relaunch_backoff=relaunch_backoff,
+            on_event=on_event,
         )
-        scheduler = self._scheduler(poll, max_requests_per_second, strategy, sink)
-        try:
-            finals, errors = await launch_and_wait(
-                launcher,
-                scheduler,
-                timeout=timeout,
-                relaunch_failed_starts=relaunch_failed_starts,
-                relaunch_backoff=relaunch_backoff,
-            )
-        except anyio.get_cancelled_exc_class():
-            launcher.cancelled()
-            raise
-        outcomes = [
-            RunOutcome(
-                index=i,
-                spec=spec,
-                computation=finals.get(i),
-                attempts=tuple(launcher.started.get(i, ())),
-                error=errors.get(i),
-            )
-            for i, spec in enumerate(params)
-        ]
-        if sink.error is not None:
-            note = ledger_note(launcher, "run_and_wait_many")
-            raise attach(sink.error, "outcomes", outcomes, note)
-        return outcomes
+
+    # --- what the helpers are handed ------------------------------------------------------------
+
+    def _launch(self, on_uncertain: OnUncertain | None) -> Launch:
+        async def launch(params: RunParams, on_retry: OnRetry) -> Computation:
+            return await start_run(self._bound, params, on_uncertain, on_retry)
+
+        return launch
+
+    def _readers(self) -> Readers:
+        http = self._http
+
+        async def get(computation_id: str) -> Computation:
+            return await get_computation(http, computation_id)
+
+        async def list_for(parent: Parent) -> list[Computation]:
+            return await computations_of(http, parent)
+
+        return Readers(get=get, list_for=list_for, parent_of=self._parent_seen)
+
+    def _parent_seen(self, computation_id: str) -> Parent | None:
+        """The parent of a run this client started, as the launch ledger recorded it."""
+        found = self._bound.ledger.parent_of(computation_id)
+        if found is None or isinstance(found, Parent):
+            return found
+        kind, target = found  # the ledger keeps a ("capsules" | "pipelines", id) pair
+        return Parent(cast(ParentKind, kind), target)
+
+    def _waits(
+        self,
+        timeout: float | None,
+        poll: PollPolicy | None,
+        max_requests_per_second: float | None,
+        strategy: Strategy,
+        parent: Parent | None = None,
+    ) -> WaitOptions:
+        return WaitOptions(
+            timeout=timeout,
+            poll=poll or self._options.poll,
+            max_requests_per_second=max_requests_per_second,
+            strategy=strategy,
+            parent=parent,
+        )

@@ -1,0 +1,70 @@
+"""The routes computations and their batches share: read one, list a parent's, start a run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._errors import ResponseValidationError
+from .._launch import launch
+from ..models import Computation, RunParams
+from ..models.parent import Parent
+from ._base import Bound
+
+if TYPE_CHECKING:
+    from .._config import OnUncertain
+    from .._http import HTTPPipeline
+    from .._retry import OnRetry
+
+__all__ = ["computations_of", "get_computation", "start_run"]
+
+
+async def get_computation(http: HTTPPipeline, computation_id: str) -> Computation:
+    """``GET /computations/{computation_id}``; an answer about another run does not fit."""
+    computation = await http.request(
+        "GET",
+        "computations/{computation_id}",
+        path_params={"computation_id": computation_id},
+        cast_to=Computation,
+    )
+    if computation.id != computation_id:
+        raise ResponseValidationError(
+            f"GET /computations/{computation_id} answered with computation "
+            f"{computation.id!r}, not the one asked for",
+            errors=(f"expected {computation_id!r} @ $.id",),
+        )
+    return computation
+
+
+async def computations_of(http: HTTPPipeline, parent: Parent) -> list[Computation]:
+    """Every computation of a capsule or pipeline: ``GET /{capsules|pipelines}/{id}/computations``.
+
+    The listing the waits on many poll and a reconciliation reads, whichever kind of parent.
+    """
+    return await http.request(
+        "GET",
+        f"{parent.route}/computations",
+        path_params=parent.path_params,
+        cast_to=list[Computation],
+    )
+
+
+async def start_run(
+    bound: Bound,
+    params: RunParams,
+    on_uncertain: OnUncertain | None,
+    on_retry: OnRetry | None = None,
+) -> Computation:
+    """Start a checked ``RunParams`` (``run`` and the batches both come through here)."""
+    kind = Parent.of(params).kind
+
+    async def list_computations(target_id: str) -> list[Computation]:
+        return await computations_of(bound.http, Parent(kind, target_id))
+
+    return await launch(
+        bound.http,
+        params,
+        on_uncertain=on_uncertain or bound.options.on_uncertain,
+        list_computations=list_computations,
+        ledger=bound.ledger,
+        on_retry=on_retry,
+    )
