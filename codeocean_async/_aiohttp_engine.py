@@ -27,7 +27,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._retry import current_trace
+from ._trace import current_trace
 
 __all__ = ["QuietAiohttpTransport", "map_aiohttp_error"]
 

@@ -20,8 +20,8 @@ from ._errors import (
     ResponseValidationError,
 )
 from ._redact import Secrets
-from ._retry import WireTrace, current_trace
 from ._status import error_from_response
+from ._trace import WireTrace, current_trace
 from ._wire import connection_error, read_answer
 
 __all__ = ["Progress", "Sender"]

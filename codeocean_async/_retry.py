@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
 import math
 import random
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import anyio
 import httpx
@@ -23,8 +21,6 @@ from ._errors import (
 __all__ = [
     "LaunchGate",
     "OnRetry",
-    "WireTrace",
-    "current_trace",
     "may_have_acted",
     "retry_delay",
 ]
@@ -57,38 +53,6 @@ class LaunchGate:
 
 #: Called with the error, the delay and the attempt number that failed, before each retry.
 OnRetry = Callable[[BaseException, float, int], None]
-
-
-#: The wire trace of the request being sent in this task, for engines that report through
-#: callbacks rather than httpcore's ``trace`` extension (aiohttp's ``TraceConfig``).
-current_trace: contextvars.ContextVar[WireTrace | None] = contextvars.ContextVar(
-    "codeocean_async_wire_trace", default=None
-)
-
-
-class WireTrace:
-    """Records whether a request started going out on the wire (httpcore's trace callback)."""
-
-    __slots__ = ("sending", "traced")
-
-    def __init__(self) -> None:
-        self.traced = False
-        self.sending = False
-
-    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
-        self.traced = True
-        if event.endswith("send_request_headers.started"):
-            self.sending = True
-
-    def maybe_sent(self, exc: httpx.TransportError) -> bool:
-        """Whether the request that failed with ``exc`` may have reached the server."""
-        if self.traced:
-            return self.sending
-        return not isinstance(exc, _NEVER_SENT)
-
-    def maybe_sent_so_far(self) -> bool:
-        """Whether the request may have reached the server by now (untraced: it may have)."""
-        return self.sending if self.traced else True
 
 
 def retry_delay(

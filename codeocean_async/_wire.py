@@ -21,8 +21,8 @@ from ._config import ERROR_BODY_MAX
 from ._converter import structure
 from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
 from ._redact import Secrets
-from ._retry import WireTrace
 from ._status import excerpt, shorten
+from ._trace import WireTrace
 
 __all__ = ["connection_error", "culprit", "decode", "read_answer", "undecodable"]
 
