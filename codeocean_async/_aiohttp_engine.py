@@ -17,8 +17,7 @@ from ``httpx_aiohttp``'s own transport:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -63,13 +62,24 @@ def map_aiohttp_error(exc: Exception) -> httpx.TransportError:
     return mapped(message)
 
 
-@contextmanager
-def _mapped() -> Iterator[None]:
-    try:
-        yield
-    except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
-        _forget_request_headers(exc)
-        raise map_aiohttp_error(exc) from exc
+class _Mapped:
+    """Raises aiohttp's errors as the httpx error httpcore would raise (a class, not a
+    generator-based context manager: it is entered on every request)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if isinstance(exc, aiohttp.ClientError | HttpProcessingError | OSError):
+            _forget_request_headers(exc)
+            raise map_aiohttp_error(exc) from exc
+
+
+_mapped = _Mapped()
 
 
 def _forget_request_headers(exc: BaseException) -> None:
@@ -92,7 +102,7 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._finished = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped():
+        with _mapped:
             async for chunk in self._response.content.iter_chunked(_CHUNK):
                 yield chunk
         self._finished = True
@@ -101,33 +111,41 @@ class _ResponseStream(httpx.AsyncByteStream):
         if not self._finished:
             self._response.close()  # the rest is discarded: the connection cannot be reused
             return
-        with _mapped():
+        with _mapped:
             await self._response.__aexit__(None, None, None)
 
 
 class QuietAiohttpTransport(AiohttpTransport):
     """``httpx_aiohttp``'s transport with no retry of its own and httpx's exceptions."""
 
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        """The aiohttp timeout of the request's httpx timeouts (made once per distinct one)."""
+        timeout = request.extensions.get("timeout", {})
+        key = (timeout.get("connect"), timeout.get("read"), timeout.get("pool"))
+        cache: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout]
+        cache = self.__dict__.setdefault("_timeouts", {})
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2]
+            )
+        return found
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(self.client, aiohttp.ClientSession):
             self.client = self.get_client()
         session = self.client
-        timeout = request.extensions.get("timeout", {})
         data = request.content or None
-        with _mapped():
+        with _mapped:
             response = await session.request(
                 method=request.method,
                 url=str(request.url),
-                headers=request.headers,
+                headers=request.headers.multi_items(),  # cheaper for aiohttp than a mapping
                 data=data,
                 allow_redirects=False,
                 auto_decompress=False,  # httpx decodes, as on its own pool
                 compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
-                ),
+                timeout=self._timeout(request),
                 proxy=str(self.proxy.url) if self.proxy else None,
             ).__aenter__()
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}

@@ -46,7 +46,11 @@ async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Respo
     """
     success = response.is_success
     if success and response.headers.get("content-encoding", "identity") == "identity":
-        await response.aread()  # nothing to decode, so nothing can fail halfway down the chain
+        # Nothing to decode, so nothing can fail halfway down the chain: the body is read
+        # straight off the engine's stream (httpx's chain of decoders and chunkers costs more
+        # than the rest of a small answer's reading), and kept where httpx keeps a read body.
+        if not hasattr(response, "_content"):
+            response._content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
         return response
     try:
         decoded = response.content  # an in-process transport may hand it over read
