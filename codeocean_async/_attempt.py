@@ -26,7 +26,7 @@ from ._status import error_from_response
 from ._trace import WireTrace, current_trace
 from ._wire import connection_error, read_answer
 
-__all__ = ["Progress", "Sender"]
+__all__ = ["OutOfBudget", "Progress", "Sender"]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -39,6 +39,10 @@ class Progress:
 
     def __init__(self) -> None:
         self.maybe_sent = False
+
+
+class OutOfBudget(Exception):
+    """The request's retry budget ran out (the pipeline raises its ``APITimeoutError``)."""
 
 
 class Sender:
@@ -58,14 +62,18 @@ class Sender:
         *,
         attempt: int,
         bound: float,
+        budget: float,
         progress: Progress,
     ) -> httpx.Response:
-        """One attempt, bounded as a whole by ``bound`` seconds (``attempt_timeout``).
+        """One attempt, bounded as a whole by ``bound`` seconds (``attempt_timeout``) and by
+        the request's ``budget`` (the deadline of the whole request: ``OutOfBudget`` past it).
 
         Returns a 2xx answer with its body read; raises the tree's error for anything else.
         """
         trace = WireTrace()
-        with anyio.CancelScope(deadline=anyio.current_time() + bound):
+        deadline = anyio.current_time() + bound
+        # One scope for both bounds (a scope per request is one timer less to arm).
+        with anyio.CancelScope(deadline=min(deadline, budget)):
             try:
                 return await self._attempt(route, request, attempt, trace)
             except (APIStatusError, ResponseValidationError):
@@ -77,6 +85,8 @@ class Sender:
                 progress.maybe_sent |= trace.maybe_sent_so_far()
                 raise
         progress.maybe_sent |= trace.maybe_sent_so_far()
+        if budget <= deadline:
+            raise OutOfBudget
         logger.info(
             "%s %s got no complete answer within %g s (attempt %d)",
             request.method,

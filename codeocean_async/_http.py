@@ -19,7 +19,7 @@ import anyio
 import httpx
 import stamina
 
-from ._attempt import Progress, Sender
+from ._attempt import OutOfBudget, Progress, Sender
 from ._config import RetryPolicy
 from ._converter import unstructure
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
@@ -57,6 +57,18 @@ async def wait_before_send(
             return
         await anyio.sleep(wait)
         delay = 0.0
+
+
+async def _wait_within(
+    budget: float, request: httpx.Request, delay: float, before_send: BeforeSend | None
+) -> None:
+    """``wait_before_send`` within the request's budget (``OutOfBudget`` when it runs out)."""
+    if delay <= 0 and (before_send is None or before_send(request) <= 0):
+        return  # nothing to wait for (the usual case): no scope to set up
+    with anyio.CancelScope(deadline=budget) as scope:
+        await wait_before_send(request, delay, before_send)
+    if scope.cancelled_caught:
+        raise OutOfBudget
 
 
 class HTTPPipeline:
@@ -215,16 +227,18 @@ class HTTPPipeline:
     ) -> httpx.Response:
         """``_send_with_retries`` under the retry budget, a hard deadline on the whole request.
 
-        Only this scope's own deadline becomes an error; a cancellation of the caller's passes.
+        Only the budget's own deadline becomes an error; a cancellation of the caller's passes.
         """
         policy = self.retry
         progress = Progress()
         deadline = anyio.current_time() + policy.timeout
-        with anyio.CancelScope(deadline=deadline):
+        try:
             return await self._send_with_retries(
                 request, idempotent, before_send, on_retry, progress, deadline
             )
-        raise APITimeoutError(  # the scope caught its own deadline: nothing else gets here
+        except OutOfBudget:
+            pass
+        raise APITimeoutError(
             f"{request.method} {self.secrets.text(str(request.url))}: no answer within the retry "
             f"budget of {policy.timeout:g} s (RetryPolicy.timeout)",
             request=request,
@@ -248,9 +262,11 @@ class HTTPPipeline:
         attempt, delay = 1, 0.0
         while True:
             if delay or before_send is not None:
-                await wait_before_send(request, delay, before_send)
+                await _wait_within(deadline, request, delay, before_send)
             try:
-                return await send(route, request, attempt=attempt, bound=bound, progress=progress)
+                return await send(
+                    route, request, attempt=attempt, bound=bound, budget=deadline, progress=progress
+                )
             except (APIConnectionError, APIStatusError) as exc:
                 next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
                 if next_delay is None:
