@@ -1,6 +1,6 @@
 """Profile the client's own cost against the fast server (cProfile), to find the hot spots.
 
-    .venv/bin/python -m benchmarks.profile_client get [--engine aiohttp] [--backend asyncio] [-n 3000]
+    .venv/bin/python -m benchmarks.profile_client get [--engine aiohttp] [--backend asyncio]
     .venv/bin/python -m benchmarks.profile_client launch [--engine httpx] [--backend trio]
 
 Prints the top functions by own time and by cumulative time (the server runs in a subprocess:

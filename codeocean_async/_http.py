@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
 import anyio
 import httpx
-import stamina
 
 from ._attempt import OutOfBudget, Progress, Sender
+from ._before_send import BeforeSend, wait_within
 from ._config import RetryPolicy
 from ._converter import unstructure
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
@@ -29,46 +29,13 @@ from ._retry import OnRetry, retry_delay
 from ._sender import ClientRoute, Route, TransportRoute
 from ._wire import culprit, decode
 
-__all__ = ["BeforeSend", "HTTPPipeline", "wait_before_send"]
+__all__ = ["HTTPPipeline"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("codeocean_async")
 
 _rng = random.Random()
-
-#: Called with the request before each attempt; returns the seconds it must still wait before
-#: it may be sent (0: now). Called again after each wait, so a wait it extends is honoured.
-BeforeSend = Callable[[httpx.Request], float]
-
-
-async def wait_before_send(
-    request: httpx.Request, delay: float, before_send: BeforeSend | None
-) -> None:
-    """The one place a request waits before it is sent: ``delay`` (a retry's backoff) and
-    whatever ``before_send`` asks for. In stamina's testing mode (``stamina.set_testing``)
-    nothing waits: each wait is one checkpoint."""
-    while True:
-        wait = max(delay, 0.0 if before_send is None else before_send(request))
-        if wait <= 0:
-            return
-        if stamina.is_testing():
-            await anyio.lowlevel.checkpoint()
-            return
-        await anyio.sleep(wait)
-        delay = 0.0
-
-
-async def _wait_within(
-    budget: float, request: httpx.Request, delay: float, before_send: BeforeSend | None
-) -> None:
-    """``wait_before_send`` within the request's budget (``OutOfBudget`` when it runs out)."""
-    if delay <= 0 and (before_send is None or before_send(request) <= 0):
-        return  # nothing to wait for (the usual case): no scope to set up
-    with anyio.CancelScope(deadline=budget) as scope:
-        await wait_before_send(request, delay, before_send)
-    if scope.cancelled_caught:
-        raise OutOfBudget
 
 
 class HTTPPipeline:
@@ -262,7 +229,7 @@ class HTTPPipeline:
         attempt, delay = 1, 0.0
         while True:
             if delay or before_send is not None:
-                await _wait_within(deadline, request, delay, before_send)
+                await wait_within(deadline, request, delay, before_send)
             try:
                 return await send(
                     route, request, attempt=attempt, bound=bound, budget=deadline, progress=progress

@@ -68,7 +68,7 @@ class TransportRoute:
         #: As httpx lays them out: Host first, then ours, then the body's own.
         self._plain = httpx.Headers([host, *_header_list(headers, False)])
         self._empty_body = httpx.Headers([host, ("Content-Length", "0"), *headers.items()])
-        self._json = [host, *_header_list(headers, True)]
+        self._json = httpx.Headers([host, *_header_list(headers, True)])
         self._fast = self._fast_urls_work()
 
     def _fast_urls_work(self) -> bool:
@@ -104,7 +104,8 @@ class TransportRoute:
         target = self._url(path)
         headers: httpx.Headers
         if content is not None:
-            headers = httpx.Headers([*self._json, ("Content-Length", str(len(content)))])
+            headers = httpx.Headers(self._json)  # a copy of prebuilt headers: nothing to parse
+            headers["Content-Length"] = str(len(content))
         else:
             headers = self._empty_body if method in _BODY_METHODS else self._plain
         request = httpx.Request(

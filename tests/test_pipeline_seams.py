@@ -18,7 +18,7 @@ import stamina
 
 import codeocean_async as co
 from codeocean_async._auth import basic_authorization, spellings_of_header
-from codeocean_async._http import wait_before_send
+from codeocean_async._before_send import wait_before_send
 from codeocean_async._redact import Secrets
 from codeocean_async._sender import TransportRoute
 
