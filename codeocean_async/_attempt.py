@@ -109,6 +109,7 @@ class Sender:
         started = time.monotonic()
         try:
             response = await route.send(request)
+            response.request = request
             try:
                 answer = await read_answer(response, self.secrets)
             finally:

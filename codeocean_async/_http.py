@@ -192,17 +192,38 @@ class HTTPPipeline:
         before_send: BeforeSend | None,
         on_retry: OnRetry | None,
     ) -> httpx.Response:
-        """``_send_with_retries`` under the retry budget, a hard deadline on the whole request.
+        """The retry loop under the retry budget, a hard deadline on the whole request: one
+        attempt after another, each after its wait (``_before_send``), until one is answered
+        with a success or the retry table says stop.
 
         Only the budget's own deadline becomes an error; a cancellation of the caller's passes.
         """
         policy = self.retry
         progress = Progress()
         deadline = anyio.current_time() + policy.timeout
+        route, send = self._route, self._sender.send
+        bound = policy.attempt_timeout
+        attempt, delay = 1, 0.0
         try:
-            return await self._send_with_retries(
-                request, idempotent, before_send, on_retry, progress, deadline
-            )
+            while True:
+                if delay or before_send is not None:
+                    await wait_within(deadline, request, delay, before_send)
+                try:
+                    return await send(
+                        route,
+                        request,
+                        attempt=attempt,
+                        bound=bound,
+                        budget=deadline,
+                        progress=progress,
+                    )
+                except (APIConnectionError, APIStatusError) as exc:
+                    next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
+                    if next_delay is None:
+                        raise
+                    if on_retry is not None:
+                        on_retry(exc, next_delay, attempt)
+                attempt, delay = attempt + 1, next_delay
         except OutOfBudget:
             pass
         raise APITimeoutError(
@@ -211,36 +232,6 @@ class HTTPPipeline:
             request=request,
             maybe_sent=progress.maybe_sent,
         )
-
-    async def _send_with_retries(
-        self,
-        request: httpx.Request,
-        idempotent: bool,
-        before_send: BeforeSend | None,
-        on_retry: OnRetry | None,
-        progress: Progress,
-        deadline: float,
-    ) -> httpx.Response:
-        """The retry loop: one attempt after another, each after its wait (``wait_before_send``),
-        until one is answered with a success or the retry table says stop."""
-        policy = self.retry
-        route, send = self._route, self._sender.send
-        bound = policy.attempt_timeout
-        attempt, delay = 1, 0.0
-        while True:
-            if delay or before_send is not None:
-                await wait_within(deadline, request, delay, before_send)
-            try:
-                return await send(
-                    route, request, attempt=attempt, bound=bound, budget=deadline, progress=progress
-                )
-            except (APIConnectionError, APIStatusError) as exc:
-                next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
-                if next_delay is None:
-                    raise
-                if on_retry is not None:
-                    on_retry(exc, next_delay, attempt)
-            attempt, delay = attempt + 1, next_delay
 
     def _next_delay(
         self,

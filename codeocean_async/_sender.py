@@ -11,11 +11,13 @@ params apply. Both return the answer as a stream, its body not read yet.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
 import httpx
 from httpx._content import ByteStream
+
+from ._transport import AutoTransport
 
 __all__ = ["ClientRoute", "Route", "TransportRoute"]
 
@@ -35,8 +37,9 @@ class Route(Protocol):
         """The request for ``method url`` (``httpx.InvalidURL`` if ``url`` is not one)."""
         ...
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; the answer comes back streaming, its body unread."""
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        """Send ``request``; the answer comes back streaming, its body unread (and its
+        ``request`` perhaps not set: the caller sets it)."""
         ...
 
 
@@ -59,6 +62,7 @@ class TransportRoute:
     ) -> None:
         self.client = client
         self._transport = transport
+        self._engine: httpx.AsyncBaseTransport | None = None
         self._base_url = base_url
         self._base = httpx.URL(base_url)
         self._headers = dict(headers)
@@ -118,10 +122,15 @@ class TransportRoute:
         request.read()
         return request
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        response.request = request
-        return response
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        # The engine's own coroutine, no frame of ours around it: each layer of coroutines
+        # costs again on every resumption.
+        engine = self._engine
+        if engine is None:  # resolved on the first request, in the running event loop
+            transport = self._transport
+            engine = transport.resolve() if isinstance(transport, AutoTransport) else transport
+            self._engine = engine
+        return engine.handle_async_request(request)
 
 
 class ClientRoute:
@@ -143,5 +152,5 @@ class ClientRoute:
             method, url, params=params, content=content, headers=headers, timeout=self._timeout
         )
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        return self.client.send(request, stream=True)
