@@ -1,7 +1,8 @@
 """One attempt of a request: sent through the engine, bounded as a whole, its answer judged.
 
-``Sender`` is shared by a pipeline and its ``with_options`` copies: the engine, the secrets to
-clear from what comes back, and what the server's ``Date`` header says of its clock.
+``Sender`` is shared by a pipeline and its ``with_options`` copies: the secrets to clear from
+what comes back, and the last ``Date`` header an answer carried. The request goes out by the
+pipeline's route (``_sender``): the SDK's own transport or a caller's httpx client.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from ._errors import (
     ResponseValidationError,
 )
 from ._redact import Secrets
-from ._retry import WireTrace, current_trace
+from ._sender import Route
 from ._status import error_from_response
+from ._trace import WireTrace, current_trace
 from ._wire import connection_error, read_answer
 
-__all__ = ["Progress", "Sender"]
+__all__ = ["OutOfBudget", "Progress", "Sender"]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -39,38 +41,41 @@ class Progress:
         self.maybe_sent = False
 
 
-class Sender:
-    """Sends attempts through one httpx client (or straight to the transport of one we own)."""
+class OutOfBudget(Exception):
+    """The request's retry budget ran out (the pipeline raises its ``APITimeoutError``)."""
 
-    def __init__(
-        self,
-        *,
-        client: httpx.AsyncClient,
-        transport: httpx.AsyncBaseTransport | None,
-        secrets: Secrets,
-    ) -> None:
-        self.client = client
-        #: The transport of an httpx client this SDK created: requests go to it directly,
-        #: skipping the client layer (cookies, hooks, redirects) that nothing here uses. A
-        #: caller's client is always used through ``send()``, so its hooks and auth apply.
-        self.transport = transport
+
+class Sender:
+    """Sends attempts by a route (``_sender.Route``) and judges what comes back."""
+
+    def __init__(self, *, secrets: Secrets) -> None:
         #: Every spelling of the credentials: cleared from every error and log line.
         self.secrets = secrets
-        #: The last ``Date`` header the server sent, with the local time it arrived: the server's
-        #: clock, to compare a launch time with the ``created`` times the server reports.
-        self.last_server_date: tuple[str, float] | None = None
+        #: The last ``Date`` header an answer carried, with the local time it arrived (what a
+        #: caller comparing clocks with the server needs: ``_launch``).
+        self.last_date: tuple[str, float] | None = None
 
     async def send(
-        self, request: httpx.Request, *, attempt: int, bound: float, progress: Progress
+        self,
+        route: Route,
+        request: httpx.Request,
+        *,
+        attempt: int,
+        bound: float,
+        budget: float,
+        progress: Progress,
     ) -> httpx.Response:
-        """One attempt, bounded as a whole by ``bound`` seconds (``attempt_timeout``).
+        """One attempt, bounded as a whole by ``bound`` seconds (``attempt_timeout``) and by
+        the request's ``budget`` (the deadline of the whole request: ``OutOfBudget`` past it).
 
         Returns a 2xx answer with its body read; raises the tree's error for anything else.
         """
         trace = WireTrace()
-        with anyio.CancelScope(deadline=anyio.current_time() + bound):
+        deadline = anyio.current_time() + bound
+        # One scope for both bounds (a scope per request is one timer less to arm).
+        with anyio.CancelScope(deadline=min(deadline, budget)):
             try:
-                return await self._attempt(request, attempt, trace)
+                return await self._attempt(route, request, attempt, trace)
             except (APIStatusError, ResponseValidationError):
                 raise  # an answer came: whether it acted is the answer's to say
             except APIConnectionError as exc:
@@ -80,6 +85,8 @@ class Sender:
                 progress.maybe_sent |= trace.maybe_sent_so_far()
                 raise
         progress.maybe_sent |= trace.maybe_sent_so_far()
+        if budget <= deadline:
+            raise OutOfBudget
         logger.info(
             "%s %s got no complete answer within %g s (attempt %d)",
             request.method,
@@ -95,17 +102,14 @@ class Sender:
         )
 
     async def _attempt(
-        self, request: httpx.Request, attempt: int, trace: WireTrace
+        self, route: Route, request: httpx.Request, attempt: int, trace: WireTrace
     ) -> httpx.Response:
         request.extensions["trace"] = trace  # httpcore reports here; aiohttp through the var
         token = current_trace.set(trace)
         started = time.monotonic()
         try:
-            if self.transport is not None:
-                response = await self.transport.handle_async_request(request)
-                response.request = request
-            else:
-                response = await self.client.send(request, stream=True)
+            response = await route.send(request)
+            response.request = request
             try:
                 answer = await read_answer(response, self.secrets)
             finally:
@@ -123,7 +127,7 @@ class Sender:
             )
             raise error from exc
         except RuntimeError as exc:
-            if self.client.is_closed:
+            if route.client.is_closed:
                 raise ClientClosedError(
                     "the httpx client of this AsyncCodeOcean is closed"
                 ) from exc
@@ -141,7 +145,7 @@ class Sender:
             )
         date = answer.headers.get("date")
         if date is not None:
-            self.last_server_date = (date, time.time())
+            self.last_date = (date, time.time())
         if not answer.is_success:
             raise error_from_response(answer, self.secrets)
         return answer

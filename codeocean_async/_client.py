@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import platform
 import ssl
@@ -12,6 +11,7 @@ from typing import Any
 import attrs
 import httpx
 
+from ._auth import basic_authorization
 from ._config import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -147,9 +147,8 @@ class AsyncCodeOcean:
                 transport=own_transport, timeout=timeout, follow_redirects=False
             )
         self._http_client = http_client
-        credentials = base64.b64encode(f"{token}:".encode()).decode("ascii")
         headers = {
-            "authorization": f"Basic {credentials}",
+            "authorization": basic_authorization(token),
             "accept": "application/json",
             "accept-encoding": "gzip, deflate",
             "user-agent": USER_AGENT,

@@ -1,40 +1,56 @@
 """Starting runs: one request, never resent blindly, and reconciliation when the start is unknown.
 
-The run request is sent once; when it may or may not have started a computation
-(``LaunchUncertainError``), ``on_uncertain`` decides: raise, or reconcile (``_reconcile``). Any
-failure from below is a ``CodeOceanError`` here: one that is not becomes a
-``LaunchUncertainError``, since the request may have been sent.
+Launching's rules live here, brought to the request pipeline as hooks: the run request is not
+idempotent (never resent once it may have reached the server); every launch of a client waits
+for its ``LaunchGate``, which a 429 on any launch closes (``before_send``, ``on_retry``); when
+the request may or may not have started a computation (``may_have_acted``), the error becomes
+a ``LaunchUncertainError`` with its advice, and ``on_uncertain`` decides: raise, or reconcile
+(``_reconcile``, against the server's clock as its ``Date`` headers tell it). Any failure from
+below is a ``CodeOceanError`` here: one that is not becomes a ``LaunchUncertainError``, since
+the request may have been sent.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
+import anyio
 import httpx
 
-from ._errors import CodeOceanError, LaunchUncertainError
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    CodeOceanError,
+    LaunchUncertainError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+)
 from ._http import HTTPPipeline
 from ._reconcile import (
     MAX_CLOCK_SKEW,
-    LaunchLedger,
     Parent,
     reconcile,
     server_clock_offset,
     trusted_offset,
 )
+from ._reconcile import LaunchLedger as _Ledger
 from ._retry import OnRetry
 from .models import Computation, RunParams
 
 __all__ = [
     "MAX_CLOCK_SKEW",
+    "LaunchGate",
     "LaunchLedger",
     "OnUncertain",
     "Parent",
     "check_on_uncertain",
     "launch",
+    "may_have_acted",
     "parent_of",
     "reconcile",
     "server_clock_offset",
@@ -45,6 +61,82 @@ logger = logging.getLogger("codeocean_async")
 
 #: What ``computations.run`` does when it cannot tell whether a computation started.
 OnUncertain = Literal["raise", "reconcile"]
+
+
+class LaunchGate:
+    """One hold for every launch: a 429 on any run request holds them all until it passes.
+
+    Code Ocean rate-limits per user, so when one launch is told to wait, every other launch of
+    the client waits too rather than spending its own attempts on more 429s. The gate does not
+    wait itself: it says how long is left (``remaining``), and the pipeline waits.
+    """
+
+    def __init__(self) -> None:
+        self._open_at = -math.inf
+
+    def hold(self, seconds: float) -> None:
+        """Keep launches from being sent for ``seconds`` from now (a longer hold wins)."""
+        self._open_at = max(self._open_at, anyio.current_time() + seconds)
+
+    def remaining(self) -> float:
+        """Seconds until no hold is in force (0 or less: open now)."""
+        return self._open_at - anyio.current_time()
+
+
+class LaunchLedger(_Ledger):
+    """What this client's launches have taught it (``_reconcile.LaunchLedger``), and the gate
+    every one of its launches passes (shared by its ``with_options`` copies)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = LaunchGate()
+
+
+def may_have_acted(exc: BaseException) -> bool:
+    """Whether a failed request may have changed something on the server."""
+    if isinstance(exc, APIConnectionError):
+        return exc.maybe_sent
+    # A 5xx may come after the work was done; a 2xx whose body cannot be read did act.
+    return isinstance(exc, (ServerError, ResponseValidationError))
+
+
+class _RunRequest:
+    """The hooks one run request brings to the pipeline: the gate before each attempt, a 429
+    closing the gate for every launch, and the request kept for the error that may follow."""
+
+    __slots__ = ("_gate", "_on_retry", "request")
+
+    def __init__(self, gate: LaunchGate, on_retry: OnRetry | None) -> None:
+        self._gate = gate
+        self._on_retry = on_retry
+        self.request: httpx.Request | None = None
+
+    def before_send(self, request: httpx.Request) -> float:
+        self.request = request
+        return self._gate.remaining()
+
+    def on_retry(self, exc: BaseException, delay: float, attempt: int) -> None:
+        if isinstance(exc, RateLimitError):
+            self._gate.hold(delay)  # every other launch waits too: the limit is per user
+        if self._on_retry is not None:
+            self._on_retry(exc, delay, attempt)
+
+    def uncertain(self, exc: CodeOceanError, sent_at: float) -> LaunchUncertainError:
+        """The error, with its advice, for a run request that may have started a computation."""
+        request = self.request or httpx.Request("POST", "computations")
+        logger.warning(
+            "%s %s may or may not have started a computation: %s",
+            request.method,
+            request.url.path,
+            exc,
+        )
+        return LaunchUncertainError(
+            f"the run request may or may not have started a computation ({exc}); "
+            "it was not resent. Check the capsule's computations before running again, "
+            "or pass on_uncertain='reconcile'.",
+            request=request,
+            sent_at=sent_at,
+        )
 
 
 def check_on_uncertain(value: object, error: type[ValueError]) -> None:
@@ -72,6 +164,7 @@ async def launch(
     """``POST /computations`` once; on an uncertain start, raise or reconcile as asked."""
     check_on_uncertain(on_uncertain, ValueError)
     sent_at = time.time()
+    run = _RunRequest(ledger.gate, on_retry)
     try:
         try:
             with ledger.launching(params):
@@ -80,9 +173,14 @@ async def launch(
                     "computations",
                     body=params,
                     cast_to=Computation,
-                    launch=True,
-                    on_retry=on_retry,
+                    idempotent=False,
+                    before_send=run.before_send,
+                    on_retry=run.on_retry,
                 )
+        except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
+            if may_have_acted(exc):
+                raise run.uncertain(exc, sent_at) from exc
+            raise
         except CodeOceanError:
             raise
         except (
@@ -104,7 +202,7 @@ async def launch(
             list_computations=list_computations,
             ledger=ledger,
             policy=http.retry,
-            clock_offset=lambda: server_clock_offset(http.last_server_date),
+            clock_offset=lambda: server_clock_offset(http.last_date),
         )
     ledger.claim(computation, parent_of(params))
     return computation

@@ -9,12 +9,12 @@ of a decoded JSON body, keys included.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ._auth import spellings_of_header, spellings_of_token
 
 __all__ = ["REDACTED", "Secrets"]
 
@@ -59,11 +59,12 @@ def _pattern_of(secret: str, *, encoded: bool) -> str:
 
 
 class Secrets:
-    """The spellings of one client's credentials: ``plain`` strings and the base64 of
-    ``base64_of`` strings (standard or URL-safe, padded or not)."""
+    """The spellings of one client's credentials: ``plain`` strings and ``encoded`` base64
+    strings (matched in the standard or URL-safe alphabet, padded or not); ``_auth`` knows
+    which strings a token makes."""
 
-    def __init__(self, plain: Iterable[str] = (), *, base64_of: Iterable[str] = ()) -> None:
-        encoded = {base64.b64encode(s.encode()).decode("ascii") for s in base64_of if s}
+    def __init__(self, plain: Iterable[str] = (), *, encoded: Iterable[str] = ()) -> None:
+        encoded = set(encoded)
         self._secrets = sorted(
             {(s, False) for s in plain if len(s) >= _MIN_SECRET}
             | {(s, True) for s in encoded if len(s.rstrip("=")) >= _MIN_SECRET},
@@ -83,25 +84,16 @@ class Secrets:
 
     @classmethod
     def of_token(cls, token: str) -> Secrets:
-        """The token, raw and as the base64 of ``token:`` (the Basic header) and of itself."""
-        return cls([token], base64_of=[f"{token}:", token])
+        """Every spelling of ``token``, raw and as its Basic header sends it (``_auth``)."""
+        plain, encoded = spellings_of_token(token)
+        return cls(plain, encoded=encoded)
 
     @classmethod
     def of_headers(cls, headers: Mapping[str, str]) -> Secrets:
         """The secrets of an ``Authorization`` header (the token inside a Basic one, too)."""
         header = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-        if not header:
-            return cls()
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() == "basic" and credentials:
-            try:
-                decoded = base64.b64decode(credentials, validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                decoded = ""
-            if decoded:
-                user, _, password = decoded.partition(":")
-                return cls([user, password], base64_of=[decoded, user, password])
-        return cls([credentials or header])
+        plain, encoded = spellings_of_header(header)
+        return cls(plain, encoded=encoded)
 
     def text(self, text: str) -> str:
         """``text`` with every spelling of every secret replaced by ``[redacted]``."""

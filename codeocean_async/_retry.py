@@ -1,94 +1,28 @@
-"""Retry decisions: the retry table, what the wire says was sent, and the launch gate."""
+"""Retry decisions: the retry table as a pure function (what a failure costs in waiting)."""
 
 from __future__ import annotations
 
-import contextvars
-import math
 import random
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import anyio
-import httpx
+from collections.abc import Callable
 
 from ._config import RETRY_AFTER_MIN, RetryPolicy
 from ._errors import (
     APIConnectionError,
     RateLimitError,
-    ResponseValidationError,
     ServerError,
     parse_retry_after,
 )
 
 __all__ = [
-    "LaunchGate",
     "OnRetry",
-    "WireTrace",
-    "current_trace",
-    "may_have_acted",
     "retry_delay",
 ]
 
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
-# Without trace events (a transport other than httpcore's), only these prove nothing was sent.
-_NEVER_SENT = (httpx.ConnectError, httpx.PoolTimeout)
-
-
-class LaunchGate:
-    """One hold for every launch: a 429 on any run request holds them all until it passes.
-
-    Code Ocean rate-limits per user, so when one launch is told to wait, every other launch of
-    the client waits too rather than spending its own attempts on more 429s.
-    """
-
-    def __init__(self) -> None:
-        self._open_at = -math.inf
-
-    def hold(self, seconds: float) -> None:
-        """Keep launches from being sent for ``seconds`` from now (a longer hold wins)."""
-        self._open_at = max(self._open_at, anyio.current_time() + seconds)
-
-    async def wait(self) -> None:
-        """Return once no hold is in force."""
-        # A hold may be extended while this one sleeps, so look again after each sleep.
-        while (delay := self._open_at - anyio.current_time()) > 0:  # noqa: ASYNC110
-            await anyio.sleep(delay)
 
 
 #: Called with the error, the delay and the attempt number that failed, before each retry.
 OnRetry = Callable[[BaseException, float, int], None]
-
-
-#: The wire trace of the request being sent in this task, for engines that report through
-#: callbacks rather than httpcore's ``trace`` extension (aiohttp's ``TraceConfig``).
-current_trace: contextvars.ContextVar[WireTrace | None] = contextvars.ContextVar(
-    "codeocean_async_wire_trace", default=None
-)
-
-
-class WireTrace:
-    """Records whether a request started going out on the wire (httpcore's trace callback)."""
-
-    __slots__ = ("sending", "traced")
-
-    def __init__(self) -> None:
-        self.traced = False
-        self.sending = False
-
-    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
-        self.traced = True
-        if event.endswith("send_request_headers.started"):
-            self.sending = True
-
-    def maybe_sent(self, exc: httpx.TransportError) -> bool:
-        """Whether the request that failed with ``exc`` may have reached the server."""
-        if self.traced:
-            return self.sending
-        return not isinstance(exc, _NEVER_SENT)
-
-    def maybe_sent_so_far(self) -> bool:
-        """Whether the request may have reached the server by now (untraced: it may have)."""
-        return self.sending if self.traced else True
 
 
 def retry_delay(
@@ -119,11 +53,3 @@ def retry_delay(
             return max(hint, RETRY_AFTER_MIN)
         return policy.backoff(retry_number, rng)
     return None
-
-
-def may_have_acted(exc: BaseException) -> bool:
-    """Whether a failed request may have changed something on the server."""
-    if isinstance(exc, APIConnectionError):
-        return exc.maybe_sent
-    # A 5xx may come after the work was done; a 2xx whose body cannot be read did act.
-    return isinstance(exc, (ServerError, ResponseValidationError))

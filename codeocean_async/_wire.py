@@ -22,8 +22,8 @@ from ._config import ERROR_BODY_MAX
 from ._converter import structure
 from ._errors import APIConnectionError, APITimeoutError, ResponseValidationError
 from ._redact import REDACTED, Secrets
-from ._retry import WireTrace
 from ._status import excerpt, shorten
+from ._trace import WireTrace
 
 __all__ = ["connection_error", "culprit", "decode", "read_answer", "undecodable"]
 
@@ -54,7 +54,11 @@ async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Respo
             content = _decoded(raw, response.headers.get("content-encoding"), ERROR_BODY_MAX)
         return _cleared(response, content, secrets)
     if response.headers.get("content-encoding", "identity") == "identity":
-        await response.aread()  # nothing to decode, so nothing can fail halfway down the chain
+        # Nothing to decode, so nothing can fail halfway down the chain: the body is read
+        # straight off the engine's stream (httpx's chain of decoders and chunkers costs more
+        # than the rest of a small answer's reading), and kept where httpx keeps a read body.
+        if not hasattr(response, "_content"):
+            response._content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
         return response
     try:
         response.content  # noqa: B018 - an in-process transport may hand it over read

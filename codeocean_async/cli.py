@@ -212,11 +212,8 @@ async def _main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 @contextlib.contextmanager
 def _library_log(verbosity: int, err: TextIO) -> Iterator[None]:
     """The library's log records on ``err``: none by default, as the command says what matters
-    itself; from INFO with ``-v``; with ``-vv`` from DEBUG, and stamina's retry records too."""
-    levels = {
-        "codeocean_async": (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)],
-        "stamina": logging.INFO if verbosity >= 2 else logging.ERROR,  # it repeats our retries
-    }
+    itself; from INFO with ``-v``; from DEBUG with ``-vv``."""
+    levels = {"codeocean_async": (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)]}
     handlers = []
     for name, level in levels.items():
         logger = logging.getLogger(name)

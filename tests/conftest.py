@@ -56,6 +56,27 @@ async def client(codeocean_fake: FakeCodeOcean) -> AsyncIterator[AsyncCodeOcean]
         yield c
 
 
+@pytest.fixture(params=["transport", "http_client"])
+async def client_by_either_route(
+    request: pytest.FixtureRequest, codeocean_fake: FakeCodeOcean
+) -> AsyncIterator[AsyncCodeOcean]:
+    """A client on the fake by each of the two routes a request can take: the SDK's own httpx
+    client over ``transport=``, and a caller's ``httpx.AsyncClient`` passed as ``http_client=``."""
+    options: dict[str, Any] = {
+        "domain": "http://codeocean.test",
+        "token": codeocean_fake.token,
+        "allow_insecure_http": True,
+        "poll": FAST_POLL,
+    }
+    if request.param == "transport":
+        async with AsyncCodeOcean(transport=codeocean_fake.transport(), **options) as c:
+            yield c
+        return
+    caller = httpx.AsyncClient(transport=codeocean_fake.transport())
+    async with caller, AsyncCodeOcean(http_client=caller, **options) as c:
+        yield c
+
+
 def mock_client(handler: Any, **kwargs: Any) -> AsyncCodeOcean:
     """A client whose every request goes to ``handler`` (an ``httpx.MockTransport`` handler)."""
     kwargs.setdefault("poll", FAST_POLL)

@@ -14,6 +14,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+import stamina
 
 import codeocean_async as co
 from codeocean_async.testing import FakeCodeOcean, Fault
@@ -236,11 +237,13 @@ async def test_a_429_holds_every_launch_until_its_retry_after(
         if isinstance(event, co.LaunchRetried):
             held_at.append(anyio.current_time())  # the gate is closed by now
 
-    async with _client(codeocean_fake, wire) as client:
-        with anyio.fail_after(GUARD):
-            results = await client.computations.run_many(
-                _specs({"capsule_id": capsule}, 20), concurrency=8, on_event=on_event
-            )
+    # The hold is real time: stamina's testing mode (on for every test) would skip it.
+    with stamina.set_testing(False):
+        async with _client(codeocean_fake, wire) as client:
+            with anyio.fail_after(GUARD):
+                results = await client.computations.run_many(
+                    _specs({"capsule_id": capsule}, 20), concurrency=8, on_event=on_event
+                )
     assert all(r.ok for r in results)
     created = codeocean_fake.created_computations
     assert len(created) == len(set(created)) == 20  # every spec launched exactly once

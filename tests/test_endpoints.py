@@ -28,6 +28,12 @@ def _sent(fake: FakeCodeOcean) -> tuple[str, str, dict[str, str], Any]:
 
 
 @pytest.fixture
+def client(client_by_either_route: co.AsyncCodeOcean) -> co.AsyncCodeOcean:
+    """Every endpoint test runs on both routes: the SDK's own transport and a caller's client."""
+    return client_by_either_route
+
+
+@pytest.fixture
 def seeded(codeocean_fake: FakeCodeOcean) -> FakeCodeOcean:
     codeocean_fake.add_capsule(
         id=SEED_CAPSULE, name="deepTools-bamCoverage", versions=(1, 2), tags=("ChIP",)

@@ -28,7 +28,11 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_wire",
             "_retry",
             "_attempt",
-            "_auth",  # the auth module issue 9 adds beside the pipeline
+            "_auth",
+            "_trace",
+            "_before_send",
+            "_sender",
+            "_shards",
             "_transport",
             "_aiohttp_engine",
             "_http",

@@ -250,6 +250,7 @@ async def test_a_rate_limited_run_is_retried() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.usefixtures("real_backoff")  # the hold is real time: testing mode would skip it
 async def test_a_launch_held_past_its_budget_is_a_timeout_that_sent_nothing() -> None:
     script = Script(status(429, retry_after="1"), ok(RUN))
     async with mock_client(script) as client:

@@ -7,10 +7,12 @@ import gzip
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import anyio
+import httpx
 import pytest
 
 import codeocean_async as co
@@ -48,6 +50,31 @@ def client_for(server: WireServer, engine: Engine, **kwargs: Any) -> co.AsyncCod
     return co.AsyncCodeOcean(
         domain=server.url, token="cop_wire_token_0123", engine=engine, **kwargs
     )
+
+
+@pytest.fixture(params=["httpx", "aiohttp", "caller"])
+def route(request: pytest.FixtureRequest, anyio_backend: str) -> str:
+    """How requests reach the wire: the SDK's own client on either engine, or a caller's
+    ``httpx.AsyncClient`` passed as ``http_client=``."""
+    if request.param == "aiohttp" and anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs on asyncio only")
+    return cast(str, request.param)
+
+
+@asynccontextmanager
+async def client_by(server: WireServer, route: str) -> AsyncIterator[co.AsyncCodeOcean]:
+    """A client on ``server`` by ``route`` (see the ``route`` fixture)."""
+    if route != "caller":
+        async with client_for(server, cast(Engine, route)) as client:
+            yield client
+        return
+    async with (
+        httpx.AsyncClient() as http_client,
+        co.AsyncCodeOcean(
+            domain=server.url, token="cop_wire_token_0123", http_client=http_client, retry=RETRY
+        ) as client,
+    ):
+        yield client
 
 
 def always(*steps: Step) -> Callable[[Request], Iterable[Step]]:
@@ -97,10 +124,10 @@ FAULTS: dict[str, tuple[bool, tuple[Step, ...]]] = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_a_read_meets_a_hostile_answer(fault: str, engine: Engine) -> None:
+async def test_a_read_meets_a_hostile_answer(fault: str, route: str) -> None:
     undecodable, steps = FAULTS[fault]
     with serve(always(*steps)) as server:
-        async with client_for(server, engine) as client:
+        async with client_by(server, route) as client:
             with pytest.raises(co.CodeOceanError) as info:
                 await client.capsules.get("cap-1")
     if undecodable:  # the body arrived: asking again would not change it
@@ -115,10 +142,10 @@ async def test_a_read_meets_a_hostile_answer(fault: str, engine: Engine) -> None
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_a_run_meets_a_hostile_answer_and_is_never_resent(fault: str, engine: Engine) -> None:
+async def test_a_run_meets_a_hostile_answer_and_is_never_resent(fault: str, route: str) -> None:
     _, steps = FAULTS[fault]
     with serve(always(*steps)) as server:
-        async with client_for(server, engine) as client:
+        async with client_by(server, route) as client:
             with pytest.raises(co.LaunchUncertainError) as info:
                 await client.computations.run(capsule_id="cap-1")
     assert isinstance(info.value.__cause__, co.APIConnectionError | co.ResponseValidationError)

@@ -1,0 +1,156 @@
+"""How a request reaches the engine: one interface over the SDK's own transport and a caller's
+httpx client.
+
+``TransportRoute`` serves an httpx client this SDK created: requests are built from a pre-parsed
+base URL and prebuilt headers and go straight to its transport, skipping the client layer
+(cookies, hooks, redirects) that nothing here uses. ``ClientRoute`` serves a caller's
+``httpx.AsyncClient``: requests are built and sent through it, so its hooks, auth, headers and
+params apply. Both return the answer as a stream, its body not read yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Mapping
+from typing import Protocol
+
+import httpx
+from httpx._content import ByteStream
+
+from ._transport import AutoTransport
+
+__all__ = ["ClientRoute", "Route", "TransportRoute"]
+
+#: A path made only of these needs no quoting: httpx would send it exactly as written.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Route(Protocol):
+    """Where a pipeline's requests go: one of the two routes below."""
+
+    client: httpx.AsyncClient
+
+    def build(
+        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+    ) -> httpx.Request:
+        """The request for ``method url`` (``httpx.InvalidURL`` if ``url`` is not one)."""
+        ...
+
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        """Send ``request``; the answer comes back streaming, its body unread (and its
+        ``request`` perhaps not set: the caller sets it)."""
+        ...
+
+
+def _header_list(headers: Mapping[str, str], json_body: bool) -> list[tuple[str, str]]:
+    items = list(headers.items())
+    return [*items, ("content-type", "application/json")] if json_body else items
+
+
+class TransportRoute:
+    """Requests built here, sent straight to the transport of an httpx client this SDK owns."""
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+    ) -> None:
+        self.client = client
+        self._transport = transport
+        self._engine: httpx.AsyncBaseTransport | None = None
+        self._base_url = base_url
+        self._base = httpx.URL(base_url)
+        self._headers = dict(headers)
+        self._json_headers = dict(_header_list(headers, True))
+        self._timeout = timeout.as_dict()
+        host = ("Host", self._base.netloc.decode("ascii"))
+        #: As httpx lays them out: Host first, then ours, then the body's own.
+        self._plain = httpx.Headers([host, *_header_list(headers, False)])
+        self._empty_body = httpx.Headers([host, ("Content-Length", "0"), *headers.items()])
+        self._json = httpx.Headers([host, *_header_list(headers, True)])
+        self._fast = self._fast_urls_work()
+
+    def _fast_urls_work(self) -> bool:
+        """Whether URLs built from the pre-parsed base equal httpx's own (httpx's internals
+        may change: if they do, every URL is parsed the ordinary way)."""
+        sample = "capsules/0a-Z_.~/x"
+        try:
+            return str(self._url(sample)) == str(httpx.URL(self._base_url + sample))
+        except Exception:  # pragma: no cover - an httpx whose internals differ
+            return False
+
+    def _url(self, path: str) -> httpx.URL:
+        """``base_url + path`` without parsing it again: only for a path needing no quoting."""
+        url = httpx.URL.__new__(httpx.URL)
+        reference = self._base._uri_reference
+        url._uri_reference = reference._replace(path=reference.path + path)
+        return url
+
+    def build(
+        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+    ) -> httpx.Request:
+        extensions = {"timeout": self._timeout}
+        path = url[len(self._base_url) :] if url.startswith(self._base_url) else None
+        if not self._fast or params or path is None or not _PLAIN_PATH.fullmatch(path):
+            return httpx.Request(
+                method,
+                url,
+                params=params,
+                content=content,
+                headers=self._headers if content is None else self._json_headers,
+                extensions=extensions,
+            )
+        target = self._url(path)
+        headers: httpx.Headers
+        if content is not None:
+            headers = httpx.Headers(self._json)  # a copy of prebuilt headers: nothing to parse
+            headers["Content-Length"] = str(len(content))
+        else:
+            headers = self._empty_body if method in _BODY_METHODS else self._plain
+        request = httpx.Request(
+            method,
+            target,
+            headers=headers,
+            stream=ByteStream(content or b""),
+            extensions=extensions,
+        )
+        request.read()
+        return request
+
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        # The engine's own coroutine, no frame of ours around it: each layer of coroutines
+        # costs again on every resumption.
+        engine = self._engine
+        if engine is None:  # resolved on the first request, in the running event loop
+            transport = self._transport
+            engine = transport.resolve() if isinstance(transport, AutoTransport) else transport
+            self._engine = engine
+        return engine.handle_async_request(request)
+
+
+class ClientRoute:
+    """Requests built and sent through a caller's ``httpx.AsyncClient`` (its settings apply)."""
+
+    def __init__(
+        self, *, client: httpx.AsyncClient, headers: Mapping[str, str], timeout: httpx.Timeout
+    ) -> None:
+        self.client = client
+        self._headers = dict(headers)
+        self._json_headers = dict(_header_list(headers, True))
+        self._timeout = timeout
+
+    def build(
+        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+    ) -> httpx.Request:
+        headers = self._headers if content is None else self._json_headers
+        return self.client.build_request(
+            method, url, params=params, content=content, headers=headers, timeout=self._timeout
+        )
+
+    def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        return self.client.send(request, stream=True)
