@@ -16,11 +16,11 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 import anyio
 import httpx
 
+from ._config import OnUncertain, check_on_uncertain
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -58,9 +58,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("codeocean_async")
-
-#: What ``computations.run`` does when it cannot tell whether a computation started.
-OnUncertain = Literal["raise", "reconcile"]
 
 
 class LaunchGate:
@@ -139,17 +136,9 @@ class _RunRequest:
         )
 
 
-def check_on_uncertain(value: object, error: type[ValueError]) -> None:
-    """Refuse an ``on_uncertain`` other than ``"raise"`` or ``"reconcile"``."""
-    if value not in ("raise", "reconcile"):
-        raise error(f"on_uncertain must be 'raise' or 'reconcile', not {value!r}")
-
-
 def parent_of(params: RunParams) -> Parent:
     """Whose computation list a run of ``params`` appears in."""
-    if params.pipeline_id is not None:
-        return ("pipelines", params.pipeline_id)
-    return ("capsules", params.target_id)
+    return Parent.of(params)
 
 
 async def launch(

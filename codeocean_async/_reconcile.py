@@ -24,6 +24,7 @@ import anyio
 from ._config import RetryPolicy
 from ._errors import LaunchUncertainError
 from .models import Computation, RunParams
+from .models.parent import Parent
 
 __all__ = [
     "MAX_CLOCK_SKEW",
@@ -35,9 +36,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("codeocean_async")
-
-#: ``("capsules" | "pipelines", id)``: whose computation list holds a run.
-Parent = tuple[str, str]
 
 # ``created`` has whole-second resolution and the server's clock is read to the second.
 _CLOCK_SLACK = 2.0

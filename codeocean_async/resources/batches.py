@@ -7,7 +7,6 @@ Each method checks nothing and loops over nothing: it hands the helpers (``_batc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from .._batch import OnEvent, run_and_wait_many, run_many
 from .._config import (
@@ -23,7 +22,7 @@ from .._specs import Spec
 from .._waits import CompletionStream, Readers, WaitOptions, as_completed, wait_all
 from ..models import Computation, RunParams
 from ..models.batch import LaunchOutcome, RunOutcome
-from ..models.parent import Parent, ParentKind
+from ..models.parent import Parent
 from ._base import Resource
 from ._routes import computations_of, get_computation, start_run
 
@@ -196,15 +195,7 @@ class Batches(Resource):
         async def list_for(parent: Parent) -> list[Computation]:
             return await computations_of(http, parent)
 
-        return Readers(get=get, list_for=list_for, parent_of=self._parent_seen)
-
-    def _parent_seen(self, computation_id: str) -> Parent | None:
-        """The parent of a run this client started, as the launch ledger recorded it."""
-        found = self._bound.ledger.parent_of(computation_id)
-        if found is None or isinstance(found, Parent):
-            return found
-        kind, target = found  # the ledger keeps a ("capsules" | "pipelines", id) pair
-        return Parent(cast(ParentKind, kind), target)
+        return Readers(get=get, list_for=list_for, parent_of=self._bound.ledger.parent_of)
 
     def _waits(
         self,
