@@ -9,7 +9,6 @@ operation: a caller with rules of its own (launching, ``_launch``) brings them a
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import Mapping
@@ -20,8 +19,8 @@ import httpx
 
 from ._attempt import OutOfBudget, Progress, Sender
 from ._before_send import BeforeSend, wait_within
+from ._body import json_body
 from ._config import RetryPolicy
-from ._converter import unstructure
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
 from ._ids import check_id
 from ._redact import Secrets
@@ -174,9 +173,7 @@ class HTTPPipeline:
             raise ClientClosedError("this AsyncCodeOcean client is closed; create a new one")
         if self._client.is_closed:  # a caller's client, or a with_options copy's original
             raise ClientClosedError("the httpx client of this AsyncCodeOcean is closed")
-        content = None
-        if body is not None:
-            content = json.dumps(unstructure(body), separators=(",", ":")).encode()
+        content = None if body is None else json_body(body)
         try:
             return self._route.build(method, self._base_url + path, params=params, content=content)
         except httpx.InvalidURL as exc:  # nothing was sent

@@ -55,10 +55,10 @@ async def start_run(
     on_retry: OnRetry | None = None,
 ) -> Computation:
     """Start a checked ``RunParams`` (``run`` and the batches both come through here)."""
-    kind = Parent.of(params).kind
 
     async def list_computations(target_id: str) -> list[Computation]:
-        return await computations_of(bound.http, Parent(kind, target_id))
+        # (Only an uncertain launch lists: the parent is worked out then, not on every launch.)
+        return await computations_of(bound.http, Parent(Parent.of(params).kind, target_id))
 
     return await launch(
         bound.http,
