@@ -24,6 +24,7 @@ __all__ = ["ClientRoute", "Route", "TransportRoute"]
 #: A path made only of these needs no quoting: httpx would send it exactly as written.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_URLS_KEPT = 1024
 
 
 class Route(Protocol):
@@ -48,6 +49,13 @@ def _header_list(headers: Mapping[str, str], json_body: bool) -> list[tuple[str,
     return [*items, ("content-type", "application/json")] if json_body else items
 
 
+def _known(headers: httpx.Headers) -> httpx.Headers:
+    """``headers`` with their encoding worked out now, not again on every request that
+    reads them (httpx tries each header against each encoding until one fits)."""
+    headers.encoding = headers.encoding
+    return headers
+
+
 class TransportRoute:
     """Requests built here, sent straight to the transport of an httpx client this SDK owns."""
 
@@ -70,9 +78,11 @@ class TransportRoute:
         self._timeout = timeout.as_dict()
         host = ("Host", self._base.netloc.decode("ascii"))
         #: As httpx lays them out: Host first, then ours, then the body's own.
-        self._plain = httpx.Headers([host, *_header_list(headers, False)])
-        self._empty_body = httpx.Headers([host, ("Content-Length", "0"), *headers.items()])
-        self._json = httpx.Headers([host, *_header_list(headers, True)])
+        self._plain = _known(httpx.Headers([host, *_header_list(headers, False)]))
+        self._empty_body = _known(httpx.Headers([host, ("Content-Length", "0"), *headers.items()]))
+        self._json = _known(httpx.Headers([host, *_header_list(headers, True)]))
+        #: Each plain path's URL, built once (httpx URLs are immutable); bounded.
+        self._urls: dict[str, httpx.URL] = {}
         self._fast = self._fast_urls_work()
 
     def _fast_urls_work(self) -> bool:
@@ -86,9 +96,14 @@ class TransportRoute:
 
     def _url(self, path: str) -> httpx.URL:
         """``base_url + path`` without parsing it again: only for a path needing no quoting."""
-        url = httpx.URL.__new__(httpx.URL)
-        reference = self._base._uri_reference
-        url._uri_reference = reference._replace(path=reference.path + path)
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL.__new__(httpx.URL)
+            reference = self._base._uri_reference
+            url._uri_reference = reference._replace(path=reference.path + path)
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()  # paths with IDs in them are many: keep the recent ones
+            self._urls[path] = url
         return url
 
     def build(
@@ -108,7 +123,8 @@ class TransportRoute:
         target = self._url(path)
         headers: httpx.Headers
         if content is not None:
-            headers = httpx.Headers(self._json)  # a copy of prebuilt headers: nothing to parse
+            # A copy of prebuilt headers: nothing to parse, their encoding known.
+            headers = httpx.Headers(self._json, encoding=self._json.encoding)
             headers["Content-Length"] = str(len(content))
         else:
             headers = self._empty_body if method in _BODY_METHODS else self._plain
