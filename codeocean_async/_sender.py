@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from httpx._content import ByteStream
@@ -25,6 +25,7 @@ __all__ = ["ClientRoute", "Route", "TransportRoute"]
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _URLS_KEPT = 1024
+_NO_BODY = ByteStream(b"")
 
 
 class Route(Protocol):
@@ -83,14 +84,22 @@ class TransportRoute:
         self._json = _known(httpx.Headers([host, *_header_list(headers, True)]))
         #: Each plain path's URL, built once (httpx URLs are immutable); bounded.
         self._urls: dict[str, httpx.URL] = {}
-        self._fast = self._fast_urls_work()
+        self._encoding = self._json.encoding
+        self._fast = self._fast_path_works()
 
-    def _fast_urls_work(self) -> bool:
-        """Whether URLs built from the pre-parsed base equal httpx's own (httpx's internals
-        may change: if they do, every URL is parsed the ordinary way)."""
-        sample = "capsules/0a-Z_.~/x"
+    def _fast_path_works(self) -> bool:
+        """Whether requests built from the pre-parsed base and prebuilt headers equal httpx's
+        own (httpx's internals may change: if they do, every request is built the ordinary
+        way)."""
+        url, body = self._base_url + "capsules/0a-Z_.~/x", b'{"a":1}'
         try:
-            return str(self._url(sample)) == str(httpx.URL(self._base_url + sample))
+            ours = self._fast_build("POST", "capsules/0a-Z_.~/x", body, {})
+            theirs = httpx.Request("POST", url, headers=self._json_headers, content=body)
+            return (str(ours.url), ours.headers.raw, ours.content) == (
+                str(theirs.url),
+                theirs.headers.raw,
+                theirs.content,
+            )
         except Exception:  # pragma: no cover - an httpx whose internals differ
             return False
 
@@ -120,22 +129,28 @@ class TransportRoute:
                 headers=self._headers if content is None else self._json_headers,
                 extensions=extensions,
             )
-        target = self._url(path)
-        headers: httpx.Headers
-        if content is not None:
-            # A copy of prebuilt headers: nothing to parse, their encoding known.
-            headers = httpx.Headers(self._json, encoding=self._json.encoding)
-            headers["Content-Length"] = str(len(content))
-        else:
+        return self._fast_build(method, path, content, extensions)
+
+    def _fast_build(
+        self, method: str, path: str, content: bytes | None, extensions: dict[str, Any]
+    ) -> httpx.Request:
+        """The request for a plain ``path``: nothing parsed, the body held as read."""
+        if content is None:
             headers = self._empty_body if method in _BODY_METHODS else self._plain
-        request = httpx.Request(
-            method,
-            target,
-            headers=headers,
-            stream=ByteStream(content or b""),
-            extensions=extensions,
-        )
-        request.read()
+            request = httpx.Request(
+                method, self._url(path), headers=headers, stream=_NO_BODY, extensions=extensions
+            )
+        else:
+            request = httpx.Request(
+                method,
+                self._url(path),
+                headers=self._json,  # copied by the request: nothing to parse
+                stream=ByteStream(content),
+                extensions=extensions,
+            )
+            request.headers["Content-Length"] = str(len(content))
+        request.headers.encoding = self._encoding  # known: not worked out again per request
+        request._content = content or b""  # held as read (``read()`` would ask typing's ABCs)
         return request
 
     def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
