@@ -197,14 +197,18 @@ class HTTPPipeline:
         """
         policy = self.retry
         progress = Progress()
-        deadline = anyio.current_time() + policy.timeout
+        started = anyio.current_time()
+        deadline = started + policy.timeout
+        now: float | None = started  # the clock as last read, while it still holds
         route, send = self._route, self._sender.send
         bound = policy.attempt_timeout
         attempt, delay = 1, 0.0
         try:
             while True:
-                if delay or before_send is not None:
-                    await wait_within(deadline, request, delay, before_send)
+                if (delay or before_send is not None) and await wait_within(
+                    deadline, request, delay, before_send
+                ):
+                    now = None  # it waited: the attempt reads the clock itself
                 try:
                     return await send(
                         route,
@@ -213,6 +217,7 @@ class HTTPPipeline:
                         bound=bound,
                         budget=deadline,
                         progress=progress,
+                        now=now,
                     )
                 except (APIConnectionError, APIStatusError) as exc:
                     next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
@@ -220,7 +225,7 @@ class HTTPPipeline:
                         raise
                     if on_retry is not None:
                         on_retry(exc, next_delay, attempt)
-                attempt, delay = attempt + 1, next_delay
+                attempt, delay, now = attempt + 1, next_delay, None
         except OutOfBudget:
             pass
         raise APITimeoutError(

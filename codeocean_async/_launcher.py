@@ -124,7 +124,8 @@ class Launcher:
                     return
                 result = self.results[index] = await self.launch_one(index)
                 if isinstance(result, Computation):
-                    self.emit(Launched(index=index, computation=result))
+                    if self.emit.listening:
+                        self.emit(Launched(index=index, computation=result))
                     if on_launched is not None:
                         on_launched(index, result)
                 elif self._fail_fast:
