@@ -106,19 +106,21 @@ class _OnItsWay:
     """One run request counted in a ledger's in-flight record while its block runs (a plain
     context manager: cheaper per launch than a generator-based one)."""
 
-    __slots__ = ("_in_flight", "_number", "_params")
+    __slots__ = ("_in_flight", "_number", "_numbers", "_params")
+    _numbers: set[int]  # the spec's requests on their way, set on entry
 
     def __init__(self, in_flight: dict[RunParams, set[int]], params: RunParams, number: int):
         self._in_flight, self._params, self._number = in_flight, params, number
 
     def __enter__(self) -> None:
-        self._in_flight.setdefault(self._params, set()).add(self._number)
+        self._numbers = self._in_flight.setdefault(self._params, set())
+        self._numbers.add(self._number)
 
     def __exit__(self, *_: object) -> None:
-        numbers = self._in_flight[self._params]
+        numbers = self._numbers  # (kept from the entry: the spec is hashed once less)
         numbers.discard(self._number)
         if not numbers:
-            del self._in_flight[self._params]
+            self._in_flight.pop(self._params, None)
 
 
 def server_clock_offset(last_server_date: tuple[str, float] | None) -> float:
