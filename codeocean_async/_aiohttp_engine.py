@@ -17,7 +17,7 @@ from ``httpx_aiohttp``'s own transport:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import aiohttp
@@ -210,11 +210,11 @@ class _TracedRequest(aiohttp.ClientRequest):
     it finds that request's ``WireTrace`` in a context variable (cheaper than aiohttp's
     ``TraceConfig``, whose signals cost about a tenth of a request's client CPU)."""
 
-    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+    def send(self, conn: Any) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
         trace = current_trace.get()
         if trace is not None and self.method != "CONNECT":  # not a proxy's tunnel
             trace.sending = True
-        return await super().send(conn)
+        return super().send(conn)  # aiohttp's own coroutine: no frame of ours around it
 
 
 def _traced_session(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
