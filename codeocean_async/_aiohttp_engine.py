@@ -17,7 +17,7 @@ from ``httpx_aiohttp``'s own transport:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import aiohttp
@@ -95,13 +95,20 @@ def _forget_request_headers(exc: BaseException) -> None:
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    """The body of an aiohttp response; closing it before the end closes the connection."""
+    """The body of an aiohttp response; closing it before the end closes the connection.
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    ``body``: the body already read whole (a success with nothing to decode, ``read_first``).
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse, body: bytes | None = None) -> None:
         self._response = response
-        self._finished = False
+        self._body = body
+        self._finished = body is not None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._body is not None:
+            yield self._body
+            return
         with _mapped:
             async for chunk in self._response.content.iter_chunked(_CHUNK):
                 yield chunk
@@ -160,13 +167,32 @@ class QuietAiohttpTransport(AiohttpTransport):
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
-        return httpx.Response(
+        body = None
+        if _read_first(response):
+            try:
+                with _mapped:
+                    body = await response.read()
+            except BaseException:
+                response.close()  # cut off, or cancelled: the connection cannot be reused
+                raise
+        answer = httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response),
+            stream=_ResponseStream(response, body),
             request=request,
             extensions=extensions,
         )
+        if body is not None:
+            answer._content = body  # read, as httpx keeps a read body
+        return answer
+
+
+def _read_first(response: aiohttp.ClientResponse) -> bool:
+    """Whether to read the body whole before handing the answer over: a success with nothing
+    to decode, which the pipeline reads whole anyway (aiohttp's own ``read``, without httpx's
+    chain of async iterators over its chunks). An error's body is read only in part, and an
+    encoded one is decoded by the pipeline within bounds: those stay streams."""
+    return 200 <= response.status < 300 and "Content-Encoding" not in response.headers
 
 
 def quiet_transport(
@@ -184,11 +210,11 @@ class _TracedRequest(aiohttp.ClientRequest):
     it finds that request's ``WireTrace`` in a context variable (cheaper than aiohttp's
     ``TraceConfig``, whose signals cost about a tenth of a request's client CPU)."""
 
-    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+    def send(self, conn: Any) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
         trace = current_trace.get()
         if trace is not None and self.method != "CONNECT":  # not a proxy's tunnel
             trace.sending = True
-        return await super().send(conn)
+        return super().send(conn)  # aiohttp's own coroutine: no frame of ours around it
 
 
 def _traced_session(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:

@@ -64,14 +64,16 @@ class Sender:
         bound: float,
         budget: float,
         progress: Progress,
+        now: float | None = None,
     ) -> httpx.Response:
         """One attempt, bounded as a whole by ``bound`` seconds (``attempt_timeout``) and by
         the request's ``budget`` (the deadline of the whole request: ``OutOfBudget`` past it).
+        ``now``: the clock as the caller just read it (else it is read here).
 
         Returns a 2xx answer with its body read; raises the tree's error for anything else.
         """
         trace = WireTrace()
-        deadline = anyio.current_time() + bound
+        deadline = (anyio.current_time() if now is None else now) + bound
         # One scope for both bounds (a scope per request is one timer less to arm).
         with anyio.CancelScope(deadline=min(deadline, budget)):
             try:

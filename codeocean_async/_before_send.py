@@ -42,11 +42,15 @@ async def wait_before_send(
 
 async def wait_within(
     budget: float, request: httpx.Request, delay: float, before_send: BeforeSend | None
-) -> None:
-    """``wait_before_send`` within the request's budget (``OutOfBudget`` when it runs out)."""
+) -> bool:
+    """``wait_before_send`` within the request's budget (``OutOfBudget`` when it runs out).
+
+    ``False``: there was nothing to wait for, so it returned at once (the clock as read before
+    still holds)."""
     if delay <= 0 and (before_send is None or before_send(request) <= 0):
-        return  # nothing to wait for (the usual case): no scope to set up
+        return False  # nothing to wait for (the usual case): no scope to set up
     with anyio.CancelScope(deadline=budget) as scope:
         await wait_before_send(request, delay, before_send)
     if scope.cancelled_caught:
         raise OutOfBudget
+    return True

@@ -130,8 +130,11 @@ def _register_null_means_unset(conv: cattrs.Converter, cls: type[Any]) -> None:
     base = make_dict_structure_fn(cls, conv)
 
     def structure(value: Any, _: Any) -> Any:
-        if isinstance(value, Mapping) and any(value.get(n, 0) is None for n in names):
-            value = {k: v for k, v in value.items() if not (v is None and k in names)}
+        if isinstance(value, Mapping):
+            for name in names:  # (a loop, not any() over a generator: this runs per answer)
+                if value.get(name, 0) is None:
+                    value = {k: v for k, v in value.items() if not (v is None and k in names)}
+                    break
         return base(value, cls)
 
     conv.register_structure_hook(cls, structure)

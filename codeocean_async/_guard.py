@@ -37,6 +37,11 @@ class EventSink:
         """Run ``hook`` when the callback first raises."""
         self._hooks.append(hook)
 
+    @property
+    def listening(self) -> bool:
+        """Whether an event handed over now would reach the callback (else none need be made)."""
+        return self._on_event is not None and self.error is None
+
     def __call__(self, event: Event) -> None:
         if self._on_event is None or self.error is not None:
             return

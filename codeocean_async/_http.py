@@ -9,7 +9,6 @@ operation: a caller with rules of its own (launching, ``_launch``) brings them a
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import Mapping
@@ -20,8 +19,8 @@ import httpx
 
 from ._attempt import OutOfBudget, Progress, Sender
 from ._before_send import BeforeSend, wait_within
+from ._body import json_body
 from ._config import RetryPolicy
-from ._converter import unstructure
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
 from ._ids import check_id
 from ._redact import Secrets
@@ -174,9 +173,7 @@ class HTTPPipeline:
             raise ClientClosedError("this AsyncCodeOcean client is closed; create a new one")
         if self._client.is_closed:  # a caller's client, or a with_options copy's original
             raise ClientClosedError("the httpx client of this AsyncCodeOcean is closed")
-        content = None
-        if body is not None:
-            content = json.dumps(unstructure(body), separators=(",", ":")).encode()
+        content = None if body is None else json_body(body)
         try:
             return self._route.build(method, self._base_url + path, params=params, content=content)
         except httpx.InvalidURL as exc:  # nothing was sent
@@ -200,14 +197,18 @@ class HTTPPipeline:
         """
         policy = self.retry
         progress = Progress()
-        deadline = anyio.current_time() + policy.timeout
+        started = anyio.current_time()
+        deadline = started + policy.timeout
+        now: float | None = started  # the clock as last read, while it still holds
         route, send = self._route, self._sender.send
         bound = policy.attempt_timeout
         attempt, delay = 1, 0.0
         try:
             while True:
-                if delay or before_send is not None:
-                    await wait_within(deadline, request, delay, before_send)
+                if (delay or before_send is not None) and await wait_within(
+                    deadline, request, delay, before_send
+                ):
+                    now = None  # it waited: the attempt reads the clock itself
                 try:
                     return await send(
                         route,
@@ -216,6 +217,7 @@ class HTTPPipeline:
                         bound=bound,
                         budget=deadline,
                         progress=progress,
+                        now=now,
                     )
                 except (APIConnectionError, APIStatusError) as exc:
                     next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
@@ -223,7 +225,7 @@ class HTTPPipeline:
                         raise
                     if on_retry is not None:
                         on_retry(exc, next_delay, attempt)
-                attempt, delay = attempt + 1, next_delay
+                attempt, delay, now = attempt + 1, next_delay, None
         except OutOfBudget:
             pass
         raise APITimeoutError(

@@ -77,6 +77,8 @@ class LaunchGate:
 
     def remaining(self) -> float:
         """Seconds until no hold is in force (0 or less: open now)."""
+        if self._open_at == -math.inf:
+            return -math.inf  # never held (the usual case): no clock to read
         return self._open_at - anyio.current_time()
 
 

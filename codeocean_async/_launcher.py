@@ -70,8 +70,8 @@ class Launcher:
 
     async def pause(self, seconds: float | None = None) -> None:
         """Wait for the next launch's turn (or ``seconds``), returning early once stopped."""
-        if self.stopped:
-            return
+        if self.stopped or (seconds is None and not self._pacer.paced):
+            return  # no pacing: no scope to arm, no turn to take
         with anyio.CancelScope() as scope:
             self._pauses.add(scope)
             try:
@@ -124,7 +124,8 @@ class Launcher:
                     return
                 result = self.results[index] = await self.launch_one(index)
                 if isinstance(result, Computation):
-                    self.emit(Launched(index=index, computation=result))
+                    if self.emit.listening:
+                        self.emit(Launched(index=index, computation=result))
                     if on_launched is not None:
                         on_launched(index, result)
                 elif self._fail_fast:

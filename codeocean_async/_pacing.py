@@ -20,6 +20,11 @@ class Pacer:
         self._interval = interval or 0.0
         self._next = -math.inf
 
+    @property
+    def paced(self) -> bool:
+        """Whether turns are spaced at all (``False``: ``turn`` never waits)."""
+        return bool(self._interval)
+
     async def turn(self) -> None:
         """Wait for this caller's turn."""
         if not self._interval:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from httpx._content import ByteStream
@@ -24,6 +24,8 @@ __all__ = ["ClientRoute", "Route", "TransportRoute"]
 #: A path made only of these needs no quoting: httpx would send it exactly as written.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_URLS_KEPT = 1024
+_NO_BODY = ByteStream(b"")
 
 
 class Route(Protocol):
@@ -48,6 +50,13 @@ def _header_list(headers: Mapping[str, str], json_body: bool) -> list[tuple[str,
     return [*items, ("content-type", "application/json")] if json_body else items
 
 
+def _known(headers: httpx.Headers) -> httpx.Headers:
+    """``headers`` with their encoding worked out now, not again on every request that
+    reads them (httpx tries each header against each encoding until one fits)."""
+    headers.encoding = headers.encoding
+    return headers
+
+
 class TransportRoute:
     """Requests built here, sent straight to the transport of an httpx client this SDK owns."""
 
@@ -70,25 +79,40 @@ class TransportRoute:
         self._timeout = timeout.as_dict()
         host = ("Host", self._base.netloc.decode("ascii"))
         #: As httpx lays them out: Host first, then ours, then the body's own.
-        self._plain = httpx.Headers([host, *_header_list(headers, False)])
-        self._empty_body = httpx.Headers([host, ("Content-Length", "0"), *headers.items()])
-        self._json = httpx.Headers([host, *_header_list(headers, True)])
-        self._fast = self._fast_urls_work()
+        self._plain = _known(httpx.Headers([host, *_header_list(headers, False)]))
+        self._empty_body = _known(httpx.Headers([host, ("Content-Length", "0"), *headers.items()]))
+        self._json = _known(httpx.Headers([host, *_header_list(headers, True)]))
+        #: Each plain path's URL, built once (httpx URLs are immutable); bounded.
+        self._urls: dict[str, httpx.URL] = {}
+        self._encoding = self._json.encoding
+        self._fast = self._fast_path_works()
 
-    def _fast_urls_work(self) -> bool:
-        """Whether URLs built from the pre-parsed base equal httpx's own (httpx's internals
-        may change: if they do, every URL is parsed the ordinary way)."""
-        sample = "capsules/0a-Z_.~/x"
+    def _fast_path_works(self) -> bool:
+        """Whether requests built from the pre-parsed base and prebuilt headers equal httpx's
+        own (httpx's internals may change: if they do, every request is built the ordinary
+        way)."""
+        url, body = self._base_url + "capsules/0a-Z_.~/x", b'{"a":1}'
         try:
-            return str(self._url(sample)) == str(httpx.URL(self._base_url + sample))
+            ours = self._fast_build("POST", "capsules/0a-Z_.~/x", body, {})
+            theirs = httpx.Request("POST", url, headers=self._json_headers, content=body)
+            return (str(ours.url), ours.headers.raw, ours.content) == (
+                str(theirs.url),
+                theirs.headers.raw,
+                theirs.content,
+            )
         except Exception:  # pragma: no cover - an httpx whose internals differ
             return False
 
     def _url(self, path: str) -> httpx.URL:
         """``base_url + path`` without parsing it again: only for a path needing no quoting."""
-        url = httpx.URL.__new__(httpx.URL)
-        reference = self._base._uri_reference
-        url._uri_reference = reference._replace(path=reference.path + path)
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL.__new__(httpx.URL)
+            reference = self._base._uri_reference
+            url._uri_reference = reference._replace(path=reference.path + path)
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()  # paths with IDs in them are many: keep the recent ones
+            self._urls[path] = url
         return url
 
     def build(
@@ -105,21 +129,28 @@ class TransportRoute:
                 headers=self._headers if content is None else self._json_headers,
                 extensions=extensions,
             )
-        target = self._url(path)
-        headers: httpx.Headers
-        if content is not None:
-            headers = httpx.Headers(self._json)  # a copy of prebuilt headers: nothing to parse
-            headers["Content-Length"] = str(len(content))
-        else:
+        return self._fast_build(method, path, content, extensions)
+
+    def _fast_build(
+        self, method: str, path: str, content: bytes | None, extensions: dict[str, Any]
+    ) -> httpx.Request:
+        """The request for a plain ``path``: nothing parsed, the body held as read."""
+        if content is None:
             headers = self._empty_body if method in _BODY_METHODS else self._plain
-        request = httpx.Request(
-            method,
-            target,
-            headers=headers,
-            stream=ByteStream(content or b""),
-            extensions=extensions,
-        )
-        request.read()
+            request = httpx.Request(
+                method, self._url(path), headers=headers, stream=_NO_BODY, extensions=extensions
+            )
+        else:
+            request = httpx.Request(
+                method,
+                self._url(path),
+                headers=self._json,  # copied by the request: nothing to parse
+                stream=ByteStream(content),
+                extensions=extensions,
+            )
+            request.headers["Content-Length"] = str(len(content))
+        request.headers.encoding = self._encoding  # known: not worked out again per request
+        request._content = content or b""  # held as read (``read()`` would ask typing's ABCs)
         return request
 
     def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from ._body import json_body
 from ._converter import from_json, to_json
 from .models import RunParams
 from .models.run_params import check_run_ids
@@ -32,7 +33,8 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
     """Every spec as a ``RunParams``, checked before anything is sent (errors name the index).
 
     ``RunParams`` checks its own fields; here each is also hashed (the launch ledger keys on it)
-    and serialised, so nothing about a spec can fail once the batch has started.
+    and serialised (the bytes kept as its request body: ``json_body``), so nothing about a
+    spec can fail once the batch has started.
     """
     result = []
     for index, spec in enumerate(specs):
@@ -43,7 +45,7 @@ def to_run_params(specs: Iterable[Spec]) -> list[RunParams]:
                 raise TypeError(f"expected a RunParams or a mapping, not {type(spec).__name__}")
             check_run_ids(spec)
             hash(spec)
-            to_json(spec)
+            json_body(spec)
         result.append(spec)
     return result
 

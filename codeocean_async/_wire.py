@@ -53,24 +53,21 @@ async def read_answer(response: httpx.Response, secrets: Secrets) -> httpx.Respo
             raw = await _read_raw(response, ERROR_BODY_MAX)
             content = _decoded(raw, response.headers.get("content-encoding"), ERROR_BODY_MAX)
         return _cleared(response, content, secrets)
+    if hasattr(response, "_content"):
+        return response  # read already, and decoded if it had to be (by the engine, in process)
     if response.headers.get("content-encoding", "identity") == "identity":
         # Nothing to decode, so nothing can fail halfway down the chain: the body is read
         # straight off the engine's stream (httpx's chain of decoders and chunkers costs more
         # than the rest of a small answer's reading), and kept where httpx keeps a read body.
-        if not hasattr(response, "_content"):
-            response._content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        response._content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
         return response
+    raw = await _read_raw(response, None)
+    # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of
+    # async generators would leave the ones below it suspended (trio warns of them).
     try:
-        response.content  # noqa: B018 - an in-process transport may hand it over read
-    except httpx.ResponseNotRead:
-        raw = await _read_raw(response, None)
-        # Decoded here, in one synchronous step: a decoder failing inside httpx's chain of
-        # async generators would leave the ones below it suspended (trio warns of them).
-        try:
-            return _holding(response, raw, response.headers.multi_items())
-        except httpx.DecodingError as exc:
-            raise undecodable(exc, response, secrets) from exc
-    return response
+        return _holding(response, raw, response.headers.multi_items())
+    except httpx.DecodingError as exc:
+        raise undecodable(exc, response, secrets) from exc
 
 
 def _decoded(raw: bytes, encoding: str | None, limit: int) -> bytes:

@@ -18,7 +18,17 @@ PACKAGE = Path(__file__).parent.parent / "codeocean_async"
 LAYERS: list[tuple[str, set[str]]] = [
     (
         "foundation",
-        {"_version", "_errors", "_ids", "_config", "_checks", "_converter", "_domain", "models"},
+        {
+            "_version",
+            "_errors",
+            "_ids",
+            "_config",
+            "_checks",
+            "_converter",
+            "_body",
+            "_domain",
+            "models",
+        },
     ),
     (
         "request pipeline",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from .._errors import ResponseValidationError
@@ -48,19 +49,23 @@ async def computations_of(http: HTTPPipeline, parent: Parent) -> list[Computatio
     )
 
 
-async def start_run(
+def start_run(
     bound: Bound,
     params: RunParams,
     on_uncertain: OnUncertain | None,
     on_retry: OnRetry | None = None,
-) -> Computation:
-    """Start a checked ``RunParams`` (``run`` and the batches both come through here)."""
-    kind = Parent.of(params).kind
+) -> Awaitable[Computation]:
+    """Start a checked ``RunParams`` (``run`` and the batches both come through here).
+
+    It hands back ``launch``'s own coroutine, no frame of its own around it (each layer of
+    coroutines costs again on every resumption of a launch).
+    """
 
     async def list_computations(target_id: str) -> list[Computation]:
-        return await computations_of(bound.http, Parent(kind, target_id))
+        # (Only an uncertain launch lists: the parent is worked out then, not on every launch.)
+        return await computations_of(bound.http, Parent(Parent.of(params).kind, target_id))
 
-    return await launch(
+    return launch(
         bound.http,
         params,
         on_uncertain=on_uncertain or bound.options.on_uncertain,

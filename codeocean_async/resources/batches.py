@@ -6,7 +6,7 @@ Each method checks nothing and loops over nothing: it hands the helpers (``_batc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from .._batch import OnEvent, run_and_wait_many, run_many
 from .._config import (
@@ -181,8 +181,10 @@ class Batches(Resource):
     # --- what the helpers are handed ------------------------------------------------------------
 
     def _launch(self, on_uncertain: OnUncertain | None) -> Launch:
-        async def launch(params: RunParams, on_retry: OnRetry) -> Computation:
-            return await start_run(self._bound, params, on_uncertain, on_retry)
+        bound = self._bound
+
+        def launch(params: RunParams, on_retry: OnRetry) -> Awaitable[Computation]:
+            return start_run(bound, params, on_uncertain, on_retry)
 
         return launch
 
