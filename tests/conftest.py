@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import stamina
 
 from codeocean_async import AsyncCodeOcean, PollPolicy
+from codeocean_async._transport import Engine
 from codeocean_async.testing import FakeCodeOcean, ManualClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -30,6 +32,22 @@ def _no_backoff() -> Iterator[None]:
     """Retries keep their attempt counts but never sleep (stamina's testing mode)."""
     with stamina.set_testing(True, attempts=100, cap=True):
         yield
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
+    """The engine under the client, for tests on real sockets (aiohttp runs on asyncio only)."""
+    if request.param == "aiohttp" and anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs on asyncio only")
+    return cast(Engine, request.param)
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback traffic stays on loopback whatever proxy the environment names."""
+    for name in list(os.environ):
+        if "proxy" in name.lower():
+            monkeypatch.delenv(name)
 
 
 def load_fixture(name: str) -> Any:

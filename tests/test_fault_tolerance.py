@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -147,14 +147,6 @@ async def test_a_wait_rides_out_faults_while_polling(
 def served(codeocean_fake: FakeCodeOcean) -> Iterator[str]:
     with serve_in_thread(codeocean_fake) as url:
         yield url
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
-    """Every socket test runs on both engines (aiohttp only exists on asyncio)."""
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only")
-    return cast(Engine, request.param)
 
 
 def _socket_client(

@@ -6,9 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -20,6 +19,8 @@ from codeocean_async._status import error_from_response
 from codeocean_async._transport import Engine
 
 from .wire_server import CLOSE, Request, Step, response, serve
+
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 TOKENS = [
     'cop_ü"\\/tok€n',
@@ -90,20 +91,6 @@ def test_short_and_unrelated_words_are_kept() -> None:
 
 
 # --- over the wire, on both engines -------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if "proxy" in name.lower():
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only")
-    return cast(Engine, request.param)
 
 
 def echo_body(kind: str, request: Request) -> tuple[bytes, str]:

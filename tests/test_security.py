@@ -10,7 +10,7 @@ import socket
 import ssl
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, cast
+from typing import Any
 
 import anyio
 import httpx
@@ -213,14 +213,6 @@ def served() -> Iterator[tuple[FakeCodeOcean, str]]:
     fake.add_capsule(id="cap-1", run_durations=(0.01, 0.02, 0.01))
     with serve_in_thread(fake) as url:
         yield fake, url
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
-    """The engine under the client (aiohttp runs on asyncio only)."""
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only")
-    return cast(Engine, request.param)
 
 
 def expected_loggers(engine: Engine) -> set[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -21,28 +20,12 @@ from codeocean_async._transport import Engine
 
 from .wire_server import CLOSE, Request, Step, WireServer, response, serve
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_proxies")]
 
 CAPSULE = b'{"id": "cap-1", "name": "Capsule", "created": 1700000000}'
 RUN = b'{"id": "comp-1", "created": 1700000000, "state": "initializing"}'
 #: Retries that never wait (stamina's testing mode drops the sleeps anyway).
 RETRY = co.RetryPolicy(attempts=3, wait_initial=0.001, wait_max=0.002)
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loopback traffic stays on loopback whatever proxy the environment names."""
-    for name in list(os.environ):
-        if "proxy" in name.lower():
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> Engine:
-    """The engine under the client (aiohttp runs on asyncio only)."""
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only")
-    return cast(Engine, request.param)
 
 
 def client_for(server: WireServer, engine: Engine, **kwargs: Any) -> co.AsyncCodeOcean:
