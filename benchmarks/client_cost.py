@@ -30,6 +30,7 @@ from codeocean_async import RunParams
 from ._harness import Options, Server, Span, round_robin
 from ._peers import Engine, headers, sdk
 from ._report import Metric, Table, Target
+from .per_request import _raw_aiohttp, _raw_httpx, _sdk  # the same GETs, on the fast server
 
 MODULE = "benchmarks.fast_server"
 WARMUP = 100
@@ -53,44 +54,6 @@ def _figures(span: Span, n: int) -> dict[str, float]:
 
 
 # --- one GET at a time -------------------------------------------------------------------------
-
-
-async def _sdk_get(server: Server, engine: Engine, n: int) -> dict[str, float]:
-    async with sdk(server, engine) as client:
-        for _ in range(WARMUP):
-            await client.capsules.get(server.capsule_id)
-        with Span(server) as span:
-            for _ in range(n):
-                await client.capsules.get(server.capsule_id)
-    return _figures(span, n)
-
-
-async def _aiohttp_get(server: Server, n: int) -> dict[str, float]:
-    url = f"{server.url}/api/v1/capsules/{server.capsule_id}"
-    async with aiohttp.ClientSession(headers=headers(server.token)) as session:
-        for _ in range(WARMUP):
-            async with session.get(url) as response:
-                await response.read()
-        with Span(server) as span:
-            for _ in range(n):
-                async with session.get(url) as response:
-                    response.raise_for_status()
-                    await response.json()
-    return _figures(span, n)
-
-
-async def _httpx_get(server: Server, n: int) -> dict[str, float]:
-    url = f"{server.url}/api/v1/capsules/{server.capsule_id}"
-    transport = httpx_aiohttp.AiohttpTransport()
-    async with httpx.AsyncClient(headers=headers(server.token), transport=transport) as client:
-        for _ in range(WARMUP):
-            (await client.get(url)).raise_for_status()
-        with Span(server) as span:
-            for _ in range(n):
-                response = await client.get(url)
-                response.raise_for_status()
-                response.json()
-    return _figures(span, n)
 
 
 async def _bare_get(server: Server, n: int) -> dict[str, float]:
@@ -176,12 +139,12 @@ def run_get(options: Options) -> Table:
     rounds = options.rounds_for(5, 1)
     with Server("client_cost", cpu=options.server_cpu, module=MODULE) as server:
         variants = [
-            _variant("raw aiohttp", "asyncio", _aiohttp_get, server, n),
-            _variant("codeocean_async (aiohttp engine)", "asyncio", _sdk_get, server, "aiohttp", n),
-            _variant("raw httpx on the aiohttp transport", "asyncio", _httpx_get, server, n),
+            _variant("raw aiohttp", "asyncio", _raw_aiohttp, server, n),
+            _variant("codeocean_async (aiohttp engine)", "asyncio", _sdk, server, "aiohttp", n),
+            _variant("raw httpx on the aiohttp transport", "asyncio", _raw_httpx, server, n, True),
             _variant("aiohttp transport alone, prebuilt request", "asyncio", _bare_get, server, n),
-            _variant("codeocean_async (httpx engine)", "asyncio", _sdk_get, server, "httpx", n),
-            _variant("codeocean_async (httpx engine, trio)", "trio", _sdk_get, server, "httpx", n),
+            _variant("codeocean_async (httpx engine)", "asyncio", _sdk, server, "httpx", n),
+            _variant("codeocean_async (httpx engine, trio)", "trio", _sdk, server, "httpx", n),
         ]
         rows = round_robin("client_cost_get", variants, rounds)
     table = Table(
