@@ -23,6 +23,7 @@ from ._errors import (
     RateLimitError,
     ResponseValidationError,
     ServerError,
+    ServerVersionError,
     WaitError,
     WaitTimeoutError,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "RunOutcome",
     "RunParams",
     "ServerError",
+    "ServerVersionError",
     "StateChanged",
     "Submission",
     "Version",

@@ -23,8 +23,8 @@ from cattrs.errors import IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from ._checks import SpecError, check_url_ids, format_error, structure_request
+from ._legacy import register_legacy
 from .models import (
-    Capsule,
     Computation,
     DataAssetsRunParam,
     NamedRunParam,
@@ -32,7 +32,8 @@ from .models import (
     RunParams,
 )
 from .models._enums import OpenEnum
-from .models.capsules import CapsuleStatus, Version
+from .models._request import is_request_model
+from .models.capsules import Version
 
 __all__ = ["from_json", "make_converter", "structure", "to_json", "unstructure"]
 
@@ -45,17 +46,6 @@ _REQUEST_MODELS: tuple[type[Any], ...] = (
     NamedRunParam,
     PipelineProcessParams,
 )
-
-# Pre-3.1 capsule statuses (and the seed page's underscore typo), read into the current two.
-_LEGACY_STATUS = {
-    "non-published": CapsuleStatus.NON_RELEASE,
-    "non_published": CapsuleStatus.NON_RELEASE,
-    "submitted": CapsuleStatus.NON_RELEASE,
-    "publishing": CapsuleStatus.NON_RELEASE,
-    "published": CapsuleStatus.RELEASE,
-    "verified": CapsuleStatus.RELEASE,
-}
-_LEGACY_CAPSULE_KEYS = {"keywords": "tags", "published_capsule": "release_capsule"}
 
 
 def _structure_int(value: Any, _: Any) -> int:
@@ -195,35 +185,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     for cls in _NULL_MEANS_UNSET:
         _register_null_means_unset(conv, cls)
 
-    version_hook = conv.get_structure_hook(Version)
-
-    def structure_versions(value: Any, _: Any) -> tuple[Version, ...]:
-        # The SDK reads a list of Version; the docs call the field a dictionary: accept both.
-        if isinstance(value, Mapping):
-            items = [value] if "major_version" in value else list(value.values())
-        elif isinstance(value, list):
-            items = value
-        else:
-            raise TypeError(f"expected a list of versions, got {type(value).__name__}")
-        return tuple(version_hook(v, Version) for v in items)
-
-    conv.register_structure_hook_func(lambda t: t == tuple[Version, ...], structure_versions)
-
-    base_capsule = make_dict_structure_fn(Capsule, conv)
-
-    def structure_capsule(value: Any, _: Any) -> Capsule:
-        if not isinstance(value, Mapping):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
-        data = dict(value)
-        for old, new in _LEGACY_CAPSULE_KEYS.items():
-            if old in data and data.get(new) is None:
-                data[new] = data.pop(old)
-        status = data.get("status")
-        if isinstance(status, str) and status in _LEGACY_STATUS:
-            data["status"] = _LEGACY_STATUS[status]
-        return base_capsule(data, Capsule)
-
-    conv.register_structure_hook(Capsule, structure_capsule)
+    register_legacy(conv)
 
     # Request models are built by their own classes, which check every field and accept every
     # form the Python API accepts (``named_parameters`` as an object, data assets as "ID:MOUNT").
@@ -232,6 +194,13 @@ def configure_converter(conv: cattrs.Converter) -> None:
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
+
+    # Every other request model (``models._request.RequestModel``): built by its class, which
+    # checks its fields; sent without its unset fields.
+    conv.register_unstructure_hook_factory(
+        is_request_model,
+        lambda t: make_dict_unstructure_fn(t, conv, _cattrs_omit_if_default=True),
+    )
 
     check_url_ids(conv, Computation, ("id",))
 

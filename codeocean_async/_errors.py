@@ -6,6 +6,7 @@ CodeOceanError
 │   └── APITimeoutError
 ├── APIStatusError              status_code, message, body, request method and URL
 │   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
+│   │   └── ServerVersionError  the deployment is older than the operation needs
 │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 (retry_after)
 │   └── ServerError 5xx
 ├── LaunchUncertainError        a run request may or may not have started a computation
@@ -46,6 +47,7 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "ServerError",
+    "ServerVersionError",
     "WaitError",
     "WaitTimeoutError",
     "parse_retry_after",
@@ -112,6 +114,27 @@ class BadRequestError(APIStatusError):
     """400: a missing, misspelled or malformed parameter, or an unmet Min-Server-Version."""
 
 
+class ServerVersionError(BadRequestError):
+    """400 for version reasons: the deployment is older than ``operation`` needs.
+
+    ``operation``: this SDK's name for it (``"capsules.release"``); ``min_version``: the
+    ``Min-Server-Version`` it sent (the lowest server version that serves the operation).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: Any,
+        operation: str,
+        min_version: str | None,
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.operation = operation
+        self.min_version = min_version
+
+
 class AuthenticationError(APIStatusError):
     """401: no valid token."""
 
@@ -172,11 +195,18 @@ class ResponseValidationError(CodeOceanError):
 
 
 class WaitError(CodeOceanError):
-    """A wait for a computation ended without the result the caller asked for."""
+    """A wait ended without the result the caller asked for.
 
-    def __init__(self, message: str, *, computation: Computation | None) -> None:
+    ``last``: the last state seen of what was waited on (a ``Computation``, a ``DataAsset``, a
+    release job), ``None`` if none; for a computation, ``computation`` is the same.
+    """
+
+    def __init__(
+        self, message: str, *, computation: Computation | None = None, last: Any = None
+    ) -> None:
         super().__init__(message)
         self.computation = computation
+        self.last = computation if last is None else last
 
 
 class WaitTimeoutError(WaitError, TimeoutError):
@@ -190,10 +220,11 @@ class WaitTimeoutError(WaitError, TimeoutError):
         self,
         message: str,
         *,
-        computation: Computation | None,
+        computation: Computation | None = None,
         computations: tuple[Computation | None, ...] = (),
+        last: Any = None,
     ) -> None:
-        super().__init__(message, computation=computation)
+        super().__init__(message, computation=computation, last=last)
         self.computations = computations
 
 

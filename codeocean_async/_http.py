@@ -21,11 +21,19 @@ from ._attempt import OutOfBudget, Progress, Sender
 from ._before_send import BeforeSend, wait_within
 from ._body import json_body
 from ._config import RetryPolicy
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    BadRequestError,
+    ClientClosedError,
+)
 from ._ids import check_id
+from ._operations import Operation
 from ._redact import Secrets
-from ._retry import OnRetry, retry_delay
+from ._retry import OnRetry, next_retry
 from ._sender import ClientRoute, Route, TransportRoute
+from ._status import version_refusal
 from ._wire import culprit, decode
 
 __all__ = ["HTTPPipeline"]
@@ -107,36 +115,6 @@ class HTTPPipeline:
         """Refuse every further request, here and in every copy made from this one."""
         self._closed = True
 
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        path_params: Mapping[str, str] | None = ...,
-        params: Mapping[str, str] | None = ...,
-        body: Any = ...,
-        cast_to: type[T],
-        idempotent: bool | None = ...,
-        before_send: BeforeSend | None = ...,
-        on_retry: OnRetry | None = ...,
-    ) -> T: ...
-
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        path_params: Mapping[str, str] | None = ...,
-        params: Mapping[str, str] | None = ...,
-        body: Any = ...,
-        cast_to: None = ...,
-        idempotent: bool | None = ...,
-        before_send: BeforeSend | None = ...,
-        on_retry: OnRetry | None = ...,
-    ) -> None: ...
-
     async def request(
         self,
         method: str,
@@ -149,7 +127,9 @@ class HTTPPipeline:
         idempotent: bool | None = None,
         before_send: BeforeSend | None = None,
         on_retry: OnRetry | None = None,
-    ) -> T | None:
+        min_version: str | None = None,
+        operation: str | None = None,
+    ) -> Any:
         """Send ``method path``, retrying by policy, and return the body as ``cast_to``.
 
         ``path`` is a template such as ``"capsules/{capsule_id}"``; each ``path_params`` value is
@@ -157,17 +137,88 @@ class HTTPPipeline:
         ``idempotent`` (default: every method but POST) says whether the request may be resent
         after it may have reached the server. ``before_send`` is asked before each attempt how
         long the request must still wait (``BeforeSend``); ``on_retry`` is told of each retry
-        before it happens.
+        before it happens. ``min_version`` is sent as ``Min-Server-Version`` (``None``: the
+        client's default); a refusal for version reasons raises ``ServerVersionError`` naming
+        ``operation``.
         """
         if path_params:
             path = path.format_map({k: check_id(v, k) for k, v in path_params.items()})
-        request = self._build(method, path, params=params, body=body)
+        request = self._build(method, path, params=params, body=body, min_version=min_version)
         safe = method != "POST" if idempotent is None else idempotent
-        response = await self._send_within_budget(request, safe, before_send, on_retry)
+        try:
+            response = await self._send_within_budget(request, safe, before_send, on_retry)
+        except BadRequestError as exc:
+            refused = version_refusal(exc, operation or f"{method} {path}", min_version)
+            if refused is None:
+                raise
+            raise refused from exc
         return None if cast_to is None else decode(response, cast_to, self.secrets)
 
+    @overload
+    async def call(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str] | None = ...,
+        params: Mapping[str, str] | None = ...,
+        body: Any = ...,
+        cast_to: type[T],
+        idempotent: bool | None = ...,
+        before_send: BeforeSend | None = ...,
+        on_retry: OnRetry | None = ...,
+    ) -> T: ...
+
+    @overload
+    async def call(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str] | None = ...,
+        params: Mapping[str, str] | None = ...,
+        body: Any = ...,
+        cast_to: None = ...,
+        idempotent: bool | None = ...,
+        before_send: BeforeSend | None = ...,
+        on_retry: OnRetry | None = ...,
+    ) -> None: ...
+
+    async def call(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        cast_to: type[T] | None = None,
+        idempotent: bool | None = None,
+        before_send: BeforeSend | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> T | None:
+        """``request`` for the operation ``op`` (``_operations``): its method, path and
+        ``Min-Server-Version``, and its name in a refusal for version reasons."""
+        result: T | None = await self.request(
+            op.method,
+            op.path,
+            path_params=path_params,
+            params=params,
+            body=body,
+            cast_to=cast_to,
+            idempotent=idempotent,
+            before_send=before_send,
+            on_retry=on_retry,
+            min_version=op.min_version,
+            operation=op.name,
+        )
+        return result
+
     def _build(
-        self, method: str, path: str, *, params: Mapping[str, str] | None, body: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        body: Any,
+        min_version: str | None = None,
     ) -> httpx.Request:
         if self.closed:
             raise ClientClosedError("this AsyncCodeOcean client is closed; create a new one")
@@ -175,7 +226,13 @@ class HTTPPipeline:
             raise ClientClosedError("the httpx client of this AsyncCodeOcean is closed")
         content = None if body is None else json_body(body)
         try:
-            return self._route.build(method, self._base_url + path, params=params, content=content)
+            return self._route.build(
+                method,
+                self._base_url + path,
+                params=params,
+                content=content,
+                min_version=min_version,
+            )
         except httpx.InvalidURL as exc:  # nothing was sent
             raise ValueError(
                 f"{method} {path}: {culprit(self._base_url + path, params)} makes the request "
@@ -220,7 +277,9 @@ class HTTPPipeline:
                         now=now,
                     )
                 except (APIConnectionError, APIStatusError) as exc:
-                    next_delay = self._next_delay(exc, request, attempt, idempotent, deadline)
+                    next_delay = next_retry(
+                        exc, request, attempt, idempotent, deadline, policy, _rng
+                    )
                     if next_delay is None:
                         raise
                     if on_retry is not None:
@@ -234,31 +293,3 @@ class HTTPPipeline:
             request=request,
             maybe_sent=progress.maybe_sent,
         )
-
-    def _next_delay(
-        self,
-        exc: APIConnectionError | APIStatusError,
-        request: httpx.Request,
-        attempt: int,
-        idempotent: bool,
-        deadline: float,
-    ) -> float | None:
-        """The wait before the next attempt after ``exc`` (logged), or ``None``: give up."""
-        policy = self.retry
-        if attempt >= policy.attempts:
-            return None  # that was the last attempt
-        delay = retry_delay(
-            exc, retry_number=attempt, policy=policy, idempotent=idempotent, rng=_rng
-        )
-        if delay is None or anyio.current_time() + delay > deadline:
-            return None  # no retry, or one that would end past the budget: give up now
-        logger.warning(
-            "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
-            request.method,
-            request.url.path,
-            delay,
-            attempt,
-            policy.attempts,
-            exc,
-        )
-        return delay

@@ -31,6 +31,7 @@ from ._errors import (
     ServerError,
 )
 from ._http import HTTPPipeline
+from ._operations import Operation, operation
 from ._reconcile import (
     MAX_CLOCK_SKEW,
     Parent,
@@ -138,6 +139,18 @@ class _RunRequest:
         )
 
 
+_RUN = operation("computations.run")
+#: A pipeline's run needs the ``pipelines`` era (4.1); a Nextflow profile, 3.6.
+_RUN_PIPELINE, _RUN_PROFILE = _RUN.needing("4.1.0"), _RUN.needing("3.6.0")
+
+
+def _run_operation(params: RunParams) -> Operation:
+    """``computations.run`` asking for the server version this run's fields need."""
+    if params.pipeline_id is not None:
+        return _RUN_PIPELINE
+    return _RUN if params.nextflow_profile is None else _RUN_PROFILE
+
+
 def parent_of(params: RunParams) -> Parent:
     """Whose computation list a run of ``params`` appears in."""
     return Parent.of(params)
@@ -159,9 +172,8 @@ async def launch(
     try:
         try:
             with ledger.launching(params):
-                computation = await http.request(
-                    "POST",
-                    "computations",
+                computation = await http.call(
+                    _run_operation(params),
                     body=params,
                     cast_to=Computation,
                     idempotent=False,

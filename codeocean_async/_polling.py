@@ -1,4 +1,8 @@
-"""Waiting on one computation: follow its states on a PollPolicy's schedule, within a deadline.
+"""Waiting on one thing: follow its states on a PollPolicy's schedule, within a deadline.
+
+One machinery for every wait on one item: a computation (``COMPUTATION``), and whatever else
+has states to follow (a data asset until it is ready, a release job), each described by a
+``Followed``: how to read its ID and state, and which states end the wait.
 
 "Not finished yet" is a state, not an error, so nothing here retries: transient request errors
 are the request pipeline's business. The caller's own cancellation (a cancelled task, an outer
@@ -13,22 +17,60 @@ import logging
 import math
 import random
 from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import anyio
+import attrs
 
 from ._config import PollPolicy
 from ._errors import ComputationFailedError, WaitTimeoutError
 from ._ids import check_id
 from .models import Computation, Outcome
 
-__all__ = ["Fetch", "OnUpdate", "StateFollower", "check_timeout", "wait_until_finished"]
+__all__ = [
+    "COMPUTATION",
+    "Fetch",
+    "Followed",
+    "OnUpdate",
+    "StateFollower",
+    "check_timeout",
+    "wait_until_finished",
+]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("codeocean_async")
 
 #: Called with each state change seen by a wait; may be a plain function or a coroutine function.
-OnUpdate = Callable[[Computation], Awaitable[object] | object]
-#: Read one computation's current state by its ID.
-Fetch = Callable[[str], Awaitable[Computation]]
+OnUpdate = Callable[[Any], Awaitable[object] | object]
+#: Read one item's current state by its ID.
+Fetch = Callable[[str], Awaitable[T]]
+
+
+@attrs.frozen
+class Followed(Generic[T]):
+    """What a wait follows: ``what`` it is called in messages (``"data asset"``), its class,
+    the name of its ID (``"data_asset_id"``, checked before a request), how to read its ID and
+    state, and whether a state ends the wait."""
+
+    what: str
+    cls: type[T]
+    id_name: str
+    id_of: Callable[[T], str]
+    state_of: Callable[[T], object]
+    finished: Callable[[T], bool]
+    #: What the wait waits for, in a timeout's message ("did not finish", "become ready").
+    goal: str = "finish"
+
+
+COMPUTATION: Followed[Computation] = Followed(
+    what="computation",
+    cls=Computation,
+    id_name="computation_id",
+    id_of=lambda c: c.id,
+    state_of=lambda c: c.state,
+    finished=lambda c: c.finished,
+)
 
 _rng = random.Random()
 
@@ -51,49 +93,53 @@ def _deadline(timeout: float | None) -> float:
     return math.inf if timeout is None else anyio.current_time() + timeout
 
 
-class StateFollower:
-    """Async iterator over a computation's state changes, ending with the terminal state.
+class StateFollower(Generic[T]):
+    """Async iterator over an item's state changes, ending with a state that ends the wait.
 
-    A ``Computation`` passed in counts as the first state seen (no request for it); an ID is
-    fetched at once. Raises ``WaitTimeoutError`` (carrying the last state seen) at the deadline;
-    with ``timeout=0``, after one look (``check_timeout``).
+    An item passed in counts as the first state seen (no request for it); an ID is fetched at
+    once. Raises ``WaitTimeoutError`` (carrying the last state seen) at the deadline; with
+    ``timeout=0``, after one look (``check_timeout``). ``followed`` says what the item is (a
+    computation by default).
     It is a plain iterator, not an async generator, and holds nothing between steps, so leaving
     an ``async for`` early needs no clean-up.
     """
 
     def __init__(
         self,
-        fetch: Fetch,
-        computation: Computation | str,
+        fetch: Fetch[T],
+        item: T | str,
         *,
         timeout: float | None,
         poll: PollPolicy,
+        followed: Followed[T] = COMPUTATION,  # type: ignore[assignment]
     ) -> None:
         self._fetch = fetch
+        self._followed = followed
         self._timeout = timeout
         self._deadline = _deadline(timeout)
         self._poll = poll
         self._polls = 0
-        self._last: Computation | None = None
-        self._pending: Computation | None = None
+        self._last: T | None = None
+        self._pending: T | None = None
         self._one_look = timeout == 0
         self._looked = False
-        if isinstance(computation, Computation):
-            self._id = check_id(computation.id, "computation_id")
-            self._pending = computation
+        if isinstance(item, followed.cls):
+            self._id = check_id(followed.id_of(item), followed.id_name)
+            self._pending = item
         else:
-            self._id = check_id(computation, "computation_id")
+            self._id = check_id(item, followed.id_name)
 
-    def __aiter__(self) -> StateFollower:
+    def __aiter__(self) -> StateFollower[T]:
         return self
 
-    async def __anext__(self) -> Computation:
-        if self._pending is not None:  # the Computation the caller passed in
+    async def __anext__(self) -> T:
+        if self._pending is not None:  # the item the caller passed in
             self._last, self._pending = self._pending, None
             return self._last
+        state_of = self._followed.state_of
         while True:
             if self._last is not None:
-                if self._last.finished:
+                if self._followed.finished(self._last):
                     raise StopAsyncIteration
                 if self._one_look:
                     if self._looked:
@@ -106,13 +152,13 @@ class StateFollower:
             else:
                 current = await self._fetch_before_deadline()
             self._polls += 1
-            changed = self._last is None or current.state != self._last.state
+            changed = self._last is None or state_of(current) != state_of(self._last)
             self._last = current
             if changed:
-                logger.info("computation %s is %s", self._id, current.state)
+                logger.info("%s %s is %s", self._followed.what, self._id, state_of(current))
                 return current
 
-    async def _fetch_before_deadline(self) -> Computation:
+    async def _fetch_before_deadline(self) -> T:
         remaining = self._deadline - anyio.current_time()
         if remaining <= 0:
             raise self._timeout_error()
@@ -129,15 +175,18 @@ class StateFollower:
 
     def _timeout_error(self) -> WaitTimeoutError:
         last = self._last
-        state = f"; last state seen: {last.state}" if last is not None else "; no state seen"
+        followed = self._followed
+        state = f"; last state seen: {followed.state_of(last)}" if last is not None else ""
         return WaitTimeoutError(
-            f"computation {self._id} did not finish within {self._timeout} s{state}",
-            computation=last,
+            f"{followed.what} {self._id} did not {followed.goal} within {self._timeout} s"
+            f"{state or '; no state seen'}",
+            computation=last if isinstance(last, Computation) else None,
+            last=last,
         )
 
 
 async def wait_until_finished(
-    fetch: Fetch,
+    fetch: Fetch[Computation],
     computation: Computation | str,
     *,
     timeout: float | None,

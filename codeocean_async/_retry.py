@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
+
+import anyio
+import httpx
 
 from ._config import RETRY_AFTER_MIN, RetryPolicy
 from ._errors import (
@@ -15,8 +19,11 @@ from ._errors import (
 
 __all__ = [
     "OnRetry",
+    "next_retry",
     "retry_delay",
 ]
+
+logger = logging.getLogger("codeocean_async")
 
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
@@ -53,3 +60,32 @@ def retry_delay(
             return max(hint, RETRY_AFTER_MIN)
         return policy.backoff(retry_number, rng)
     return None
+
+
+def next_retry(
+    exc: BaseException,
+    request: httpx.Request,
+    attempt: int,
+    idempotent: bool,
+    deadline: float,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> float | None:
+    """The wait before the attempt after ``attempt`` failed with ``exc`` (logged: the one log
+    line of a retry), or ``None``: give up (no retry by the table, no attempt left, or one that
+    would end past the request's ``deadline``)."""
+    if attempt >= policy.attempts:
+        return None  # that was the last attempt
+    delay = retry_delay(exc, retry_number=attempt, policy=policy, idempotent=idempotent, rng=rng)
+    if delay is None or anyio.current_time() + delay > deadline:
+        return None  # no retry, or one that would end past the budget: give up now
+    logger.warning(
+        "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
+        request.method,
+        request.url.path,
+        delay,
+        attempt,
+        policy.attempts,
+        exc,
+    )
+    return delay

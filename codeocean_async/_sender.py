@@ -26,6 +26,7 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _URLS_KEPT = 1024
 _NO_BODY = ByteStream(b"")
+_VERSION = "min-server-version"
 
 
 class Route(Protocol):
@@ -34,9 +35,16 @@ class Route(Protocol):
     client: httpx.AsyncClient
 
     def build(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        min_version: str | None = None,
     ) -> httpx.Request:
-        """The request for ``method url`` (``httpx.InvalidURL`` if ``url`` is not one)."""
+        """The request for ``method url`` (``httpx.InvalidURL`` if ``url`` is not one), with
+        ``Min-Server-Version: min_version`` (``None``: the headers' own)."""
         ...
 
     def send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
@@ -50,11 +58,33 @@ def _header_list(headers: Mapping[str, str], json_body: bool) -> list[tuple[str,
     return [*items, ("content-type", "application/json")] if json_body else items
 
 
+def _with_version(headers: Mapping[str, str], version: str | None) -> dict[str, str]:
+    """``headers`` asking for ``Min-Server-Version: version`` (``None``: as they are)."""
+    if version is None:
+        return dict(headers)
+    return {**{k: v for k, v in headers.items() if k.lower() != _VERSION}, _VERSION: version}
+
+
 def _known(headers: httpx.Headers) -> httpx.Headers:
     """``headers`` with their encoding worked out now, not again on every request that
     reads them (httpx tries each header against each encoding until one fits)."""
     headers.encoding = headers.encoding
     return headers
+
+
+class _HeaderSet:
+    """The headers of one ``Min-Server-Version``, laid out as httpx lays them out: Host first,
+    then ours, then the body's own (prebuilt ``httpx.Headers``, and plain dicts for requests
+    built the ordinary way)."""
+
+    __slots__ = ("empty_body", "json", "json_dict", "plain", "plain_dict")
+
+    def __init__(self, headers: dict[str, str], host: tuple[str, str]) -> None:
+        self.plain_dict = headers
+        self.json_dict = dict(_header_list(headers, True))
+        self.plain = _known(httpx.Headers([host, *_header_list(headers, False)]))
+        self.empty_body = _known(httpx.Headers([host, ("Content-Length", "0"), *headers.items()]))
+        self.json = _known(httpx.Headers([host, *_header_list(headers, True)]))
 
 
 class TransportRoute:
@@ -74,18 +104,21 @@ class TransportRoute:
         self._engine: httpx.AsyncBaseTransport | None = None
         self._base_url = base_url
         self._base = httpx.URL(base_url)
-        self._headers = dict(headers)
-        self._json_headers = dict(_header_list(headers, True))
+        self._given = dict(headers)
         self._timeout = timeout.as_dict()
-        host = ("Host", self._base.netloc.decode("ascii"))
-        #: As httpx lays them out: Host first, then ours, then the body's own.
-        self._plain = _known(httpx.Headers([host, *_header_list(headers, False)]))
-        self._empty_body = _known(httpx.Headers([host, ("Content-Length", "0"), *headers.items()]))
-        self._json = _known(httpx.Headers([host, *_header_list(headers, True)]))
+        #: The header sets of each ``Min-Server-Version`` asked for, built once.
+        self._sets: dict[str | None, _HeaderSet] = {}
         #: Each plain path's URL, built once (httpx URLs are immutable); bounded.
         self._urls: dict[str, httpx.URL] = {}
-        self._encoding = self._json.encoding
+        self._encoding = self._headers_for(None).json.encoding
         self._fast = self._fast_path_works()
+
+    def _headers_for(self, version: str | None) -> _HeaderSet:
+        found = self._sets.get(version)
+        if found is None:
+            host = ("Host", self._base.netloc.decode("ascii"))
+            found = self._sets[version] = _HeaderSet(_with_version(self._given, version), host)
+        return found
 
     def _fast_path_works(self) -> bool:
         """Whether requests built from the pre-parsed base and prebuilt headers equal httpx's
@@ -93,8 +126,9 @@ class TransportRoute:
         way)."""
         url, body = self._base_url + "capsules/0a-Z_.~/x", b'{"a":1}'
         try:
-            ours = self._fast_build("POST", "capsules/0a-Z_.~/x", body, {})
-            theirs = httpx.Request("POST", url, headers=self._json_headers, content=body)
+            headers = self._headers_for(None)
+            ours = self._fast_build("POST", "capsules/0a-Z_.~/x", body, {}, headers)
+            theirs = httpx.Request("POST", url, headers=headers.json_dict, content=body)
             return (str(ours.url), ours.headers.raw, ours.content) == (
                 str(theirs.url),
                 theirs.headers.raw,
@@ -116,9 +150,16 @@ class TransportRoute:
         return url
 
     def build(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        min_version: str | None = None,
     ) -> httpx.Request:
         extensions = {"timeout": self._timeout}
+        headers = self._headers_for(min_version)
         path = url[len(self._base_url) :] if url.startswith(self._base_url) else None
         if not self._fast or params or path is None or not _PLAIN_PATH.fullmatch(path):
             return httpx.Request(
@@ -126,25 +167,33 @@ class TransportRoute:
                 url,
                 params=params,
                 content=content,
-                headers=self._headers if content is None else self._json_headers,
+                headers=headers.plain_dict if content is None else headers.json_dict,
                 extensions=extensions,
             )
-        return self._fast_build(method, path, content, extensions)
+        return self._fast_build(method, path, content, extensions, headers)
 
     def _fast_build(
-        self, method: str, path: str, content: bytes | None, extensions: dict[str, Any]
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        extensions: dict[str, Any],
+        headers: _HeaderSet,
     ) -> httpx.Request:
         """The request for a plain ``path``: nothing parsed, the body held as read."""
         if content is None:
-            headers = self._empty_body if method in _BODY_METHODS else self._plain
             request = httpx.Request(
-                method, self._url(path), headers=headers, stream=_NO_BODY, extensions=extensions
+                method,
+                self._url(path),
+                headers=headers.empty_body if method in _BODY_METHODS else headers.plain,
+                stream=_NO_BODY,
+                extensions=extensions,
             )
         else:
             request = httpx.Request(
                 method,
                 self._url(path),
-                headers=self._json,  # copied by the request: nothing to parse
+                headers=headers.json,  # copied by the request: nothing to parse
                 stream=ByteStream(content),
                 extensions=extensions,
             )
@@ -171,14 +220,24 @@ class ClientRoute:
         self, *, client: httpx.AsyncClient, headers: Mapping[str, str], timeout: httpx.Timeout
     ) -> None:
         self.client = client
-        self._headers = dict(headers)
-        self._json_headers = dict(_header_list(headers, True))
+        self._given = dict(headers)
+        self._sets: dict[str | None, tuple[dict[str, str], dict[str, str]]] = {}
         self._timeout = timeout
 
     def build(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, content: bytes | None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        min_version: str | None = None,
     ) -> httpx.Request:
-        headers = self._headers if content is None else self._json_headers
+        found = self._sets.get(min_version)
+        if found is None:
+            given = _with_version(self._given, min_version)
+            found = self._sets[min_version] = (given, dict(_header_list(given, True)))
+        headers = found[0] if content is None else found[1]
         return self.client.build_request(
             method, url, params=params, content=content, headers=headers, timeout=self._timeout
         )

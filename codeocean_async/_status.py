@@ -23,14 +23,19 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ServerVersionError,
 )
 from ._redact import Secrets
 
-__all__ = ["EXCERPT_CHARS", "error_from_response", "excerpt", "shorten"]
+__all__ = ["EXCERPT_CHARS", "error_from_response", "excerpt", "shorten", "version_refusal"]
 
 #: The longest excerpt of a body that is not JSON, and the longest JSON ``message`` kept.
 EXCERPT_CHARS = 200
 MESSAGE_CHARS = 300
+#: How a deployment says it refused a request for its version (Code Ocean's wording is not
+#: documented: PR #50 of the official SDK says only "400 when its version is lower than the
+#: header or the header is malformed"), matched in the error's message.
+_VERSION_REFUSAL = re.compile(r"min[-_ ]?server[-_ ]?version|server version", re.IGNORECASE)
 _NOISE = re.compile(r"<(script|style)\b", re.IGNORECASE)  # anchored with match(): O(1) a try
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
@@ -128,3 +133,20 @@ def _find_closing(text: str, name: str, start: int) -> int:
             close = text.find(">", found)
             return -1 if close < 0 else close + 1
         index = found + 2
+
+
+def version_refusal(
+    exc: BadRequestError, operation: str, min_version: str | None
+) -> ServerVersionError | None:
+    """The ``ServerVersionError`` for a 400 that refused the request for version reasons (its
+    message names the server version or ``Min-Server-Version``), else ``None``."""
+    if isinstance(exc, ServerVersionError) or not _VERSION_REFUSAL.search(exc.message):
+        return None
+    needs = f"Code Ocean {min_version} or later" if min_version else "a newer Code Ocean"
+    return ServerVersionError(
+        f"{operation} needs {needs}; the deployment refused it for its version: {exc.message}",
+        response=exc.response,
+        body=exc.body,
+        operation=operation,
+        min_version=min_version,
+    )

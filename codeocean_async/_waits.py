@@ -47,7 +47,7 @@ class Readers:
     """How waits read runs: ``get`` one computation, ``list_for`` a parent's computations, and
     ``parent_of`` a run this client started (``None`` when it does not know)."""
 
-    get: Fetch
+    get: Fetch[Computation]
     list_for: ListFor
     parent_of: Callable[[str], Parent | None] = _no_parent
 

@@ -98,7 +98,9 @@ async def test_every_request_carries_auth_and_identification() -> None:
         request.headers["authorization"]
         == "Basic " + base64.b64encode(f"{TOKEN}:".encode()).decode()
     )
-    assert request.headers["min-server-version"] == MIN_SERVER_VERSION == "4.8.0"
+    # The version capsules.get needs (2.18), not the newest operation's (MIN_SERVER_VERSION).
+    assert request.headers["min-server-version"] == "2.18.0"
+    assert MIN_SERVER_VERSION == "4.8.0"
     assert request.headers["user-agent"].startswith(f"codeocean-async/{co.__version__} ")
     assert request.headers["accept"] == "application/json"
     assert "agent-id" not in request.headers

@@ -275,14 +275,54 @@ async def test_wrong_token_raises_authentication_error(seeded: FakeCodeOcean) ->
     assert seeded.requests[0].auth_ok is False
 
 
-async def test_older_server_answers_bad_request(codeocean_fake: FakeCodeOcean) -> None:
+def _client_of(fake: FakeCodeOcean) -> co.AsyncCodeOcean:
+    return co.AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=fake.token,
+        transport=httpx.ASGITransport(app=fake),
+        allow_insecure_http=True,
+    )
+
+
+async def test_an_older_server_serves_the_operations_it_has(
+    codeocean_fake: FakeCodeOcean,
+) -> None:
     old = FakeCodeOcean(token=codeocean_fake.token, server_version="4.6.0")
     old.add_capsule(id="c")
-    async with co.AsyncCodeOcean(
-        domain="http://codeocean.test",
-        token=old.token,
-        transport=httpx.ASGITransport(app=old),
-        allow_insecure_http=True,
-    ) as client:
-        with pytest.raises(co.BadRequestError, match=r"4\.8\.0"):
-            await client.capsules.get("c")
+    async with _client_of(old) as client:
+        assert (await client.capsules.get("c")).id == "c"
+        run = await client.computations.run(capsule_id="c")
+        assert (await client.computations.get(run.id)).id == run.id
+    sent = [r.headers["min-server-version"] for r in old.requests]
+    assert sent == ["2.18.0", "2.18.0", "2.18.0"]
+
+
+async def test_a_refusal_for_version_reasons_names_the_operation_and_its_version(
+    codeocean_fake: FakeCodeOcean,
+) -> None:
+    old = FakeCodeOcean(token=codeocean_fake.token, server_version="4.0.0")
+    pipeline = old.add_pipeline()["id"]
+    async with _client_of(old) as client:
+        with pytest.raises(co.ServerVersionError) as caught:
+            await client.pipelines.get(pipeline)
+    error = caught.value
+    assert isinstance(error, co.BadRequestError)
+    assert error.status_code == 400
+    assert (error.operation, error.min_version) == ("pipelines.get", "4.1.0")
+    assert str(error).startswith("400 on GET http://codeocean.test/api/v1/pipelines/")
+    assert "pipelines.get needs Code Ocean 4.1.0 or later" in str(error)
+
+
+async def test_a_pipeline_run_asks_for_the_pipelines_era(codeocean_fake: FakeCodeOcean) -> None:
+    old = FakeCodeOcean(token=codeocean_fake.token, server_version="4.0.0")
+    pipeline = old.add_pipeline()["id"]
+    async with _client_of(old) as client:
+        with pytest.raises(co.ServerVersionError, match=r"computations\.run needs .* 4\.1\.0"):
+            await client.computations.run(pipeline_id=pipeline)
+    assert old.created_computations == []  # refused: nothing started, nothing uncertain
+    older = FakeCodeOcean(token=codeocean_fake.token, server_version="3.5.0")
+    capsule = older.add_capsule()["id"]
+    async with _client_of(older) as client:
+        with pytest.raises(co.ServerVersionError, match=r"3\.6\.0"):
+            await client.computations.run(capsule_id=capsule, nextflow_profile="x")
+        assert (await client.computations.run(capsule_id=capsule)).id  # no profile: 2.18

@@ -27,6 +27,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_converter",
             "_body",
             "_domain",
+            "_legacy",
+            "_operations",
             "models",
         },
     ),
@@ -53,6 +55,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "helpers",
         {
             "_pacing",
+            "_pages",
             "_guard",
             "_wait_state",
             "_scheduler",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import ResponseValidationError
 from .._launch import launch
+from .._operations import operation
 from ..models import Computation, RunParams
 from ..models.parent import Parent
 from ._base import Bound
@@ -21,9 +22,8 @@ __all__ = ["computations_of", "get_computation", "start_run"]
 
 async def get_computation(http: HTTPPipeline, computation_id: str) -> Computation:
     """``GET /computations/{computation_id}``; an answer about another run does not fit."""
-    computation = await http.request(
-        "GET",
-        "computations/{computation_id}",
+    computation = await http.call(
+        operation("computations.get"),
         path_params={"computation_id": computation_id},
         cast_to=Computation,
     )
@@ -41,9 +41,8 @@ async def computations_of(http: HTTPPipeline, parent: Parent) -> list[Computatio
 
     The listing the waits on many poll and a reconciliation reads, whichever kind of parent.
     """
-    return await http.request(
-        "GET",
-        f"{parent.route}/computations",
+    return await http.call(
+        operation(f"{parent.kind}.list_computations"),
         path_params=parent.path_params,
         cast_to=list[Computation],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._operations import operation
 from ..models import Capsule, Computation
 from ..models.parent import Parent, ParentKind
 from ._base import Resource
@@ -17,8 +18,8 @@ class _ParentRoutes(Resource):
 
     async def _get(self, target_id: str) -> Capsule:
         parent = Parent(self._kind, target_id)
-        return await self._http.request(
-            "GET", parent.route, path_params=parent.path_params, cast_to=Capsule
+        return await self._http.call(
+            operation(f"{self._kind}.get"), path_params=parent.path_params, cast_to=Capsule
         )
 
     async def _list_computations(self, target_id: str) -> list[Computation]:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import attrs
 
 from .._config import OnUncertain, PollPolicy
+from .._operations import operation
 from .._polling import OnUpdate, StateFollower, wait_until_finished
 from ..models import (
     Computation,
@@ -86,9 +87,8 @@ class Computations(Batches):
         Not retried once the request may have reached the server: a second ``DELETE`` would
         delete the computation the first one stopped. ``DELETE /computations/{computation_id}``.
         """
-        await self._http.request(
-            "DELETE",
-            "computations/{computation_id}",
+        await self._http.call(
+            operation("computations.delete"),
             path_params={"computation_id": computation_id},
             # Not resent once it may have arrived: a second DELETE would delete the run it stopped.
             idempotent=False,
@@ -98,9 +98,8 @@ class Computations(Batches):
         """Give the computation a new display name. ``PATCH /computations/{id}?name=...``."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("name must be a non-empty string")
-        await self._http.request(
-            "PATCH",
-            "computations/{computation_id}",
+        await self._http.call(
+            operation("computations.rename"),
             path_params={"computation_id": computation_id},
             params={"name": name},
         )

@@ -17,7 +17,8 @@ import anyio
 from ._drift import drift
 from ._fault_plan import FaultPlan
 from ._records import RecordedRequest
-from ._routes import HTTPError, Reply, Request, match_route
+from ._router import match_route
+from ._routes import HTTPError, Reply, Request
 from ._store import Store
 from ._wire import send_answer, send_refusal
 

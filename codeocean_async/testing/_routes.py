@@ -1,4 +1,5 @@
-"""The fake's route table: one handler per Code Ocean endpoint, validating and answering JSON."""
+"""The fake's core routes: capsules, computations and runs; and what every route module shares
+(``HTTPError``, ``Request``, ``Reply``, the JSON field readers). ``_router`` joins the tables."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from ._records import Computation, Parent
 from ._store import Store
 
-__all__ = ["HTTPError", "Handler", "Reply", "Request", "match_route"]
+__all__ = ["CORE", "HTTPError", "Handler", "Reply", "Request", "RouteTable"]
 
 
 class HTTPError(Exception):
@@ -210,7 +211,11 @@ def _run(store: Store, req: Request) -> Reply:
         return Reply(200, store.render(comp))
 
 
-_ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
+#: A route table: path patterns (``"*"`` is one path parameter) to handlers by method.
+RouteTable = dict[tuple[str, ...], dict[str, Handler]]
+
+#: The routes of capsules, pipelines, computations and data assets as first served.
+CORE: RouteTable = {
     ("capsules", "*"): {"GET": partial(_get_parent, "capsule")},
     ("capsules", "*", "computations"): {"GET": partial(_list_computations, "capsule")},
     ("pipelines", "*"): {"GET": partial(_get_parent, "pipeline")},
@@ -223,19 +228,3 @@ _ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
     },
     ("data_assets", "*"): {"GET": _get_data_asset},
 }
-
-
-def match_route(segments: list[str]) -> tuple[dict[str, Handler], tuple[str, ...]] | None:
-    """The handlers by method and the path parameters for ``segments`` (after /api/v1)."""
-    for pattern, handlers in _ROUTES.items():
-        if len(pattern) != len(segments):
-            continue
-        params = []
-        for want, got in zip(pattern, segments, strict=True):
-            if want == "*" and got:
-                params.append(got)
-            elif want != got:
-                break
-        else:
-            return handlers, tuple(params)
-    return None
