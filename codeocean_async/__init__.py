@@ -37,7 +37,10 @@ from .models import (
     Computation,
     ComputationEndStatus,
     ComputationState,
+    DataAsset,
     DataAssetsRunParam,
+    DataAssetState,
+    DataAssetType,
     Event,
     Finished,
     InputDataAsset,
@@ -58,7 +61,7 @@ from .models import (
     Submission,
     Version,
 )
-from .resources import Capsules, Computations, Pipelines
+from .resources import Capsules, Computations, DataAssets, Pipelines
 
 __all__ = [
     "APIConnectionError",
@@ -81,6 +84,10 @@ __all__ = [
     "Computations",
     "ConfigurationError",
     "ConflictError",
+    "DataAsset",
+    "DataAssetState",
+    "DataAssetType",
+    "DataAssets",
     "DataAssetsRunParam",
     "Event",
     "Finished",

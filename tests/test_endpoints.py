@@ -170,6 +170,16 @@ async def test_bad_runs_are_refused_before_any_request(
     assert seeded.requests == []
 
 
+async def test_data_assets_get(client: co.AsyncCodeOcean, seeded: FakeCodeOcean) -> None:
+    asset = await client.data_assets.get(SEED_ASSET)
+    assert _sent(seeded) == ("GET", f"/api/v1/data_assets/{SEED_ASSET}", {}, None)
+    assert _only_request(seeded).headers["min-server-version"] == "2.18.0"
+    assert (asset.id, asset.name, asset.mount) == (SEED_ASSET, "Alignment", "Alignment")
+    assert asset.state is co.DataAssetState.READY
+    assert asset.ready
+    assert asset.type is co.DataAssetType.DATASET
+
+
 async def test_computations_get(client: co.AsyncCodeOcean, seeded: FakeCodeOcean) -> None:
     made = seeded.add_computation(capsule_id=SEED_CAPSULE, outcome="failed_start")
     computation = await client.computations.get(made["id"])

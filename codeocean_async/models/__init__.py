@@ -22,6 +22,7 @@ from .computations import (
     Param,
     PipelineProcess,
 )
+from .data_assets import DataAsset, DataAssetState, DataAssetType
 from .run_params import DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "Computation",
     "ComputationEndStatus",
     "ComputationState",
+    "DataAsset",
+    "DataAssetState",
+    "DataAssetType",
     "DataAssetsRunParam",
     "Event",
     "Finished",

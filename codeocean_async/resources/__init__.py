@@ -2,5 +2,6 @@
 
 from .capsules import Capsules, Pipelines
 from .computations import Computations
+from .data_assets import DataAssets
 
-__all__ = ["Capsules", "Computations", "Pipelines"]
+__all__ = ["Capsules", "Computations", "DataAssets", "Pipelines"]

@@ -19,6 +19,7 @@ from ..models import (
 from ..models.run_params import check_run_ids
 from ._routes import get_computation, start_run
 from .batches import Batches
+from .files import ComputationResults
 
 __all__ = ["Computations", "check_run_ids"]
 
@@ -26,7 +27,7 @@ __all__ = ["Computations", "check_run_ids"]
 _RUN_FIELDS = frozenset(field.name for field in attrs.fields(RunParams))
 
 
-class Computations(Batches):
+class Computations(Batches, ComputationResults):
     """``client.computations``: start runs, follow them, stop and rename them; batches of them."""
 
     async def get(self, computation_id: str) -> Computation:
