@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import codeocean_async
@@ -33,3 +35,13 @@ def test_every_model_error_and_resource_is_exported() -> None:
 def test_version_and_py_typed() -> None:
     assert codeocean_async.__version__.count(".") == 2
     assert (Path(codeocean_async.__file__).parent / "py.typed").exists()
+
+
+def test_importing_the_package_leaves_optional_and_test_only_modules_unimported() -> None:
+    # What an import pays for: the aiohttp engine loads on the first request, and stamina only
+    # when the program itself imported it (its testing switch cannot be on otherwise).
+    code = "import sys, codeocean_async; print(sorted({'aiohttp', 'stamina'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
