@@ -1,30 +1,35 @@
 """Batch routes of ``client.computations``: many launches, many waits, both in one.
 
 Each method checks nothing and loops over nothing: it hands the helpers (``_batch``,
-``_waits``) what they need, as callables bound to this client's parts, in a few lines.
+``_waits``) what they need, as callables bound to this client's parts, in a few lines. The
+helpers are imported on a batch's first use, not with the package (they are a tenth of its
+import time, and a program that launches one run at a time never needs them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING
 
-from .._batch import OnEvent, run_and_wait_many, run_many
 from .._config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     OnUncertain,
     PollPolicy,
 )
-from .._launcher import Launch
 from .._retry import OnRetry
-from .._scheduler import Strategy
-from .._specs import Spec
-from .._waits import CompletionStream, Readers, WaitOptions, as_completed, wait_all
 from ..models import Computation, RunParams
 from ..models.batch import LaunchOutcome, RunOutcome
 from ..models.parent import Parent
 from ._base import Resource
 from ._routes import computations_of, get_computation, start_run
+
+if TYPE_CHECKING:
+    from .._batch import OnEvent
+    from .._launcher import Launch
+    from .._scheduler import Strategy
+    from .._specs import Spec
+    from .._waits import CompletionStream, Readers, WaitOptions
 
 __all__ = ["Batches"]
 
@@ -64,6 +69,8 @@ class Batches(Resource):
         ``fail_fast``): the launches on their way land, and every spec not yet sent gets that
         error (``sent=False``). Nothing raised by one launch ends the batch.
         """
+        from .._batch import run_many  # on first use (see the module's docstring)
+
         launch = self._launch(on_uncertain)
         return await run_many(
             specs,
@@ -104,6 +111,8 @@ class Batches(Resource):
         ``Finished`` events; an exception it raises ends the iteration, re-raised as it is with
         ``computations``.
         """
+        from .._waits import as_completed
+
         parent = Parent.given(capsule_id=capsule_id, pipeline_id=pipeline_id)
         waits = self._waits(timeout, poll, max_requests_per_second, strategy, parent)
         return as_completed(computations, readers=self._readers(), waits=waits, on_event=on_event)
@@ -128,6 +137,8 @@ class Batches(Resource):
         for one run (a 404, say) is raised once every other wait has ended, with a
         ``computations`` attribute: every input's final (or last seen) state, in input order.
         """
+        from .._waits import wait_all
+
         parent = Parent.given(capsule_id=capsule_id, pipeline_id=pipeline_id)
         waits = self._waits(timeout, poll, max_requests_per_second, strategy, parent)
         return await wait_all(
@@ -165,6 +176,8 @@ class Batches(Resource):
         exception is re-raised as it is, with ``outcomes`` (one ``RunOutcome`` per spec, the
         runs' last states seen) and a note naming what started. ``timeout=0`` is one look.
         """
+        from .._batch import run_and_wait_many
+
         waits = self._waits(timeout, poll, max_requests_per_second, strategy)
         return await run_and_wait_many(
             specs,
@@ -189,6 +202,8 @@ class Batches(Resource):
         return launch
 
     def _readers(self) -> Readers:
+        from .._waits import Readers
+
         http = self._http
 
         async def get(computation_id: str) -> Computation:
@@ -207,6 +222,8 @@ class Batches(Resource):
         strategy: Strategy,
         parent: Parent | None = None,
     ) -> WaitOptions:
+        from .._waits import WaitOptions
+
         return WaitOptions(
             timeout=timeout,
             poll=poll or self._options.poll,
