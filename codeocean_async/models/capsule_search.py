@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ._enums import OpenEnum
@@ -23,7 +25,7 @@ class CapsuleSortBy(OpenEnum):
     NAME = "name"
 
 
-def _limit(_: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _limit(_: object, attribute: Any, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
@@ -32,7 +34,7 @@ def _limit(_: object, attribute: attrs.Attribute[object], value: object) -> None
         raise ValueError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}, not {value}")
 
 
-def _offset(_: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _offset(_: object, attribute: Any, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):

@@ -109,8 +109,8 @@ class ReleaseRoutes(Resource):
         follower = StateFollower(
             fetch, job, timeout=timeout, poll=poll or self._options.poll, followed=RELEASE_JOB
         )
-        async for final in follower:
-            pass
+        async for seen in follower:
+            final = seen
         assert final is not None  # a follower yields at least once, and ends on a terminal state
         if raise_on_failure and not final.succeeded:
             why = f": {final.error}" if final.error else ""
