@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -48,8 +49,9 @@ def _int(body: dict[str, Any], key: str, low: int, high: int | None) -> int | No
     return value
 
 
-def _matches(parent: Parent, term: str) -> bool:
-    """One term of a query: ``name:``, ``tag:``, ``id:`` or free text (case-insensitive)."""
+def _matches(parent: Parent, term: str, attached: Iterable[str]) -> bool:
+    """One term of a query: ``name:``, ``tag:``, ``id:`` or free text (case-insensitive; an
+    ID of a data asset attached matches too, as ``search_by_data_asset`` expects)."""
     field, colon, value = term.partition(":")
     body = parent.json
     name = str(body.get("name", "")).lower()
@@ -62,12 +64,18 @@ def _matches(parent: Parent, term: str) -> bool:
             "id": value == parent.id.lower(),
         }[field.lower()]
     term = term.strip('"').lower()
-    return term in name or term in tags or term == parent.id.lower()
+    return (
+        term in name
+        or term in tags
+        or term == parent.id.lower()
+        or term in (a.lower() for a in attached)
+    )
 
 
-def _selected(parent: Parent, body: dict[str, Any]) -> bool:
+def _selected(store: Store, parent: Parent, body: dict[str, Any]) -> bool:
     query = body.get("query")
-    if query and not all(_matches(parent, term) for term in query.split()):
+    attached = store.parents_state.of(parent).attached
+    if query and not all(_matches(parent, term, attached) for term in query.split()):
         return False
     if bool(body.get("archived")) != bool(parent.json.get("archived")):
         return False
@@ -103,7 +111,7 @@ def _search(kind: str, store: Store, req: Request) -> Reply:
         raise HTTPError(400, "next_token must be a string")
     start = _offset_of(token) if token else (_int(body, "offset", 0, None) or 0)
     with store.lock:
-        found = [p for p in store.parents[kind].values() if _selected(p, body)]
+        found = [p for p in store.parents[kind].values() if _selected(store, p, body)]
         key = sort_field or "name"
         found.sort(
             key=lambda p: (p.json.get(key) or 0) if key != "name" else str(p.json["name"]).lower(),
