@@ -31,7 +31,8 @@ import httpx
 
 if TYPE_CHECKING:
     from .models.computations import Computation, Outcome
-    from .models.releases import CapsuleReleaseJob, CapsuleReleaseValidationIssues
+    from .models.releases import CapsuleReleaseJob
+    from .models.releases import CapsuleReleaseValidationIssues as ReleaseIssues
 
 __all__ = [
     "APIConnectionError",
@@ -149,19 +150,11 @@ class PermissionDeniedError(APIStatusError):
 
 
 class ReleaseValidationError(PermissionDeniedError):
-    """403 to a release: the capsule or pipeline does not meet the release's requirements.
-
-    ``issues`` (a ``CapsuleReleaseValidationIssues``) holds the flags the server sent; the
-    message names each unmet requirement in plain words.
-    """
+    """403 to a release for unmet requirements: ``issues`` (``CapsuleReleaseValidationIssues``)
+    holds the flags the server sent; the message names each requirement in plain words."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        body: Any,
-        issues: CapsuleReleaseValidationIssues,
+        self, message: str, *, response: httpx.Response, body: Any, issues: ReleaseIssues
     ) -> None:
         super().__init__(message, response=response, body=body)
         self.issues = issues
@@ -273,8 +266,7 @@ class ComputationFailedError(WaitError):
 
 
 class ReleaseFailedError(WaitError):
-    """The release job ended ``failed`` or ``canceled``; ``job`` is its final state (its
-    ``error`` says why), also as ``last``."""
+    """A release job ended ``failed`` or ``canceled``: ``job`` (also ``last``), its ``error``."""
 
     def __init__(self, message: str, *, job: CapsuleReleaseJob) -> None:
         super().__init__(message, last=job)

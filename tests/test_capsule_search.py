@@ -59,11 +59,13 @@ async def test_search_one_page(
     }
     assert request.headers["min-server-version"] == ("3.1.0" if kind == "capsules" else "4.1.0")
     assert [c.name for c in page.results] == ["alpha", "beta"]
-    assert page.has_more and page.next_token
+    assert page.has_more
+    assert page.next_token
     params = co.CapsuleSearchParams(query="tag:ChIP", next_token=page.next_token)
     last = await _routes(client, kind).search(params)
     assert [c.name for c in last.results] == ["gamma"]
-    assert not last.has_more and last.next_token is None
+    assert not last.has_more
+    assert last.next_token is None
 
 
 async def test_iter_search_fetches_a_page_only_when_the_last_is_used_up(
@@ -150,7 +152,8 @@ async def test_decoding_the_documented_search_answer() -> None:
         ' "tags": ["ChIP"], "versions": [{"major_version": 1, "minor_version": 0,'
         ' "release_time": 1673395764}]}]}',
     )
-    assert page.has_more and page.next_token == "abc"
+    assert page.has_more
+    assert page.next_token == "abc"
     (capsule,) = page.results
     assert capsule.status is co.CapsuleStatus.RELEASE
     assert co.from_json(co.CapsuleSearchResults, "{}") == co.CapsuleSearchResults()

@@ -182,7 +182,8 @@ async def test_get_app_panel(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kin
     assert panel.processes is not None
     (process,) = panel.processes
     assert process.categories == (co.AppPanelCategories(id="c2", name="Align"),)
-    assert process.parameters is not None and process.parameters[0].param_name == "threads"
+    assert process.parameters is not None
+    assert process.parameters[0].param_name == "threads"
 
 
 async def test_get_app_panel_of_a_version_sends_zero_too(
@@ -193,7 +194,8 @@ async def test_get_app_panel_of_a_version_sends_zero_too(
     routes = _routes(client, kind)
     panel = await routes.get_app_panel(parent_id, version=0)
     assert _sent(fake, f"{kind}.get_app_panel")[2] == {"version": "0"}
-    assert panel.general is not None and panel.general.title == "Mine"
+    assert panel.general is not None
+    assert panel.general.title == "Mine"
     assert (await routes.get_app_panel(parent_id, version=1)).general == co.AppPanelGeneral(
         title="v1"
     )

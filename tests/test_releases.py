@@ -12,7 +12,7 @@ import pytest
 import codeocean_async as co
 from codeocean_async._operations import operation
 from codeocean_async.resources.capsules import Capsules, Pipelines
-from codeocean_async.testing import Fault, FakeCodeOcean, ManualClock
+from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
 
 from .conftest import mock_client
 
@@ -72,7 +72,8 @@ async def test_release_and_its_job(
     assert started.started is not None
     _advance(codeocean_fake, 1)
     done = await routes.get_release_job(parent_id, job.job_id)
-    assert done.succeeded and done.finished
+    assert done.succeeded
+    assert done.finished
     assert done.release_version is not None
     assert (done.release_version.major_version, done.release_version.minor_version) == (3, 0)
     assert done.release_capsule is not None
