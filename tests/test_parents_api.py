@@ -367,3 +367,53 @@ async def test_a_deployment_too_old_for_sync(fake: FakeCodeOcean) -> None:
             await client.capsules.sync(capsule)
         assert caught.value.min_version == "4.6.0"
         await client.capsules.get_app_panel(capsule)  # 3.9's operations still work
+
+
+async def test_the_fake_refuses_malformed_requests(fake: FakeCodeOcean) -> None:
+    import httpx
+
+    capsule = fake.add_capsule(versions=(1,))["id"]
+    session = fake.add_computation(cloud_workstation=True)["id"]
+    refused: list[tuple[str, str, Any]] = [
+        ("POST", f"capsules/{capsule}/permissions", {"users": {"email": "x"}}),
+        ("POST", f"capsules/{capsule}/permissions", {"users": [{"email": "a@b", "role": "boss"}]}),
+        ("POST", f"capsules/{capsule}/permissions", {"groups": [{"role": "viewer"}]}),
+        ("POST", f"capsules/{capsule}/permissions", {"everyone": "owner"}),
+        ("POST", f"capsules/{capsule}/permissions", {"share_assets": "yes"}),
+        ("POST", f"capsules/{capsule}/permissions", [1]),
+        ("POST", f"capsules/{capsule}/data_assets", {"id": ASSET}),
+        ("POST", f"capsules/{capsule}/data_assets", []),
+        ("POST", f"capsules/{capsule}/data_assets", [{"mount": "x"}]),
+        ("POST", f"capsules/{capsule}/data_assets", [{"id": ASSET, "mount": ""}]),
+        ("DELETE", f"capsules/{capsule}/data_assets/", [1]),
+        ("DELETE", f"computations/{session}/data_assets/", "not json"),
+        ("POST", "capsules/search", {"offset": -1}),
+        ("POST", "capsules/search", {"query": 3}),
+        ("POST", "capsules/search", {"favorite": "no"}),
+        ("POST", "capsules/search", {"filters": {}}),
+        ("POST", "capsules/search", {"next_token": 5}),
+        ("POST", "capsules/search", {"ownership": "everyone"}),
+    ]
+    async with httpx.AsyncClient(
+        transport=fake.transport(),
+        base_url="http://codeocean.test/api/v1/",
+        auth=(fake.token, ""),
+    ) as raw:
+        for method, path, body in refused:
+            content = body.encode() if isinstance(body, str) else None
+            answer = await raw.request(
+                method, path, content=content, json=None if content else body
+            )
+            assert answer.status_code == 400, (method, path, body)
+        answer = await raw.get(f"capsules/{capsule}/app_panel", params={"version": "x"})
+        assert answer.status_code == 400
+        await raw.post(f"capsules/{capsule}/data_assets", json=[{"id": ASSET, "mount": "m"}])
+        answer = await raw.post(
+            f"capsules/{capsule}/data_assets", json=[{"id": OTHER_ASSET, "mount": "m"}]
+        )
+        assert answer.status_code == 400  # the mount is taken
+        job = (await raw.post(f"capsules/{capsule}/release")).json()["job_id"]
+        other = fake.add_capsule(versions=(1,))["id"]
+        assert (await raw.get(f"capsules/{other}/release/{job}")).status_code == 404
+        docs_path = await raw.request("DELETE", f"capsules/{capsule}/data_assets", json=[ASSET])
+        assert docs_path.status_code == 204  # the docs' path, without the trailing slash
