@@ -76,7 +76,7 @@ class _ParentRoutes(ReleaseRoutes, SearchRoutes):
             params={"archive": "true" if archived else "false"},
         )
 
-    async def get_app_panel(self, id: str, version: int | None = None) -> AppPanel:
+    async def get_app_panel(self, id: str, *, version: int | None = None) -> AppPanel:
         """Its App Panel: data assets, parameters and categories, results, processes.
 
         ``version``: a released version's panel (``0`` is sent too); the latest without it.
