@@ -6,14 +6,16 @@ CodeOceanError
 │   └── APITimeoutError
 ├── APIStatusError              status_code, message, body, request method and URL
 │   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
-│   │   └── ServerVersionError  the deployment is older than the operation needs
+│   │   ├── ServerVersionError      (400) the deployment is older than the operation needs
+│   │   └── ReleaseValidationError  (403) a release refused; ``issues`` names what is unmet
 │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 (retry_after)
 │   └── ServerError 5xx
 ├── LaunchUncertainError        a run request may or may not have started a computation
 ├── ResponseValidationError     the body did not fit the model
 ├── WaitError
 │   ├── WaitTimeoutError        also a TimeoutError; carries the last Computation seen
-│   └── ComputationFailedError  carries the final Computation and its outcome
+│   ├── ComputationFailedError  carries the final Computation and its outcome
+│   └── ReleaseFailedError      a release job failed or was canceled; carries the job
 ├── ClientClosedError           the client was closed (also a RuntimeError)
 └── ConfigurationError          missing or invalid configuration (also a ValueError)
 ```
@@ -29,6 +31,8 @@ import httpx
 
 if TYPE_CHECKING:
     from .models.computations import Computation, Outcome
+    from .models.releases import CapsuleReleaseJob
+    from .models.releases import CapsuleReleaseValidationIssues as ReleaseIssues
 
 __all__ = [
     "APIConnectionError",
@@ -45,6 +49,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReleaseFailedError",
+    "ReleaseValidationError",
     "ResponseValidationError",
     "ServerError",
     "ServerVersionError",
@@ -141,6 +147,17 @@ class AuthenticationError(APIStatusError):
 
 class PermissionDeniedError(APIStatusError):
     """403: the token lacks a scope, or the action is not allowed on this resource."""
+
+
+class ReleaseValidationError(PermissionDeniedError):
+    """403 to a release for unmet requirements: ``issues`` (``CapsuleReleaseValidationIssues``)
+    holds the flags the server sent; the message names each requirement in plain words."""
+
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: Any, issues: ReleaseIssues
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.issues = issues
 
 
 class NotFoundError(APIStatusError):
@@ -246,6 +263,14 @@ class ComputationFailedError(WaitError):
         self.outcome = outcome
         #: For a wait on many: every computation that did not succeed, in input order.
         self.failed = failed or (computation,)
+
+
+class ReleaseFailedError(WaitError):
+    """A release job ended ``failed`` or ``canceled``: ``job`` (also ``last``), its ``error``."""
+
+    def __init__(self, message: str, *, job: CapsuleReleaseJob) -> None:
+        super().__init__(message, last=job)
+        self.job = job
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

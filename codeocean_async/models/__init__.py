@@ -1,5 +1,16 @@
 """The attrs data classes of the API, by area; conversion rules live in ``_converter.py``."""
 
+from .app_panel import (
+    AppPanel,
+    AppPanelCategories,
+    AppPanelDataAsset,
+    AppPanelDataAssetKind,
+    AppPanelGeneral,
+    AppPanelParameters,
+    AppPanelParameterType,
+    AppPanelProcess,
+    AppPanelResult,
+)
 from .batch import (
     BatchCancelled,
     Event,
@@ -12,6 +23,7 @@ from .batch import (
     RunOutcome,
     StateChanged,
 )
+from .capsule_search import CapsuleSearchParams, CapsuleSearchResults, CapsuleSortBy
 from .capsules import Article, Capsule, CapsuleStatus, OriginalCapsuleInfo, Submission, Version
 from .computations import (
     Computation,
@@ -23,22 +35,63 @@ from .computations import (
     PipelineProcess,
 )
 from .data_assets import DataAsset, DataAssetState, DataAssetType
+from .releases import (
+    CapsuleReleaseJob,
+    CapsuleReleaseJobStatus,
+    CapsuleReleaseValidationIssues,
+    GitSyncResults,
+)
 from .run_params import DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
+from .shared import (
+    DataAssetAttachParams,
+    DataAssetAttachResults,
+    EveryoneRole,
+    GroupPermissions,
+    GroupRole,
+    Ownership,
+    Permissions,
+    SearchFilter,
+    SearchFilterRange,
+    SortOrder,
+    UserPermissions,
+    UserRole,
+)
 
 __all__ = [
+    "AppPanel",
+    "AppPanelCategories",
+    "AppPanelDataAsset",
+    "AppPanelDataAssetKind",
+    "AppPanelGeneral",
+    "AppPanelParameterType",
+    "AppPanelParameters",
+    "AppPanelProcess",
+    "AppPanelResult",
     "Article",
     "BatchCancelled",
     "Capsule",
+    "CapsuleReleaseJob",
+    "CapsuleReleaseJobStatus",
+    "CapsuleReleaseValidationIssues",
+    "CapsuleSearchParams",
+    "CapsuleSearchResults",
+    "CapsuleSortBy",
     "CapsuleStatus",
     "Computation",
     "ComputationEndStatus",
     "ComputationState",
     "DataAsset",
+    "DataAssetAttachParams",
+    "DataAssetAttachResults",
     "DataAssetState",
     "DataAssetType",
     "DataAssetsRunParam",
     "Event",
+    "EveryoneRole",
     "Finished",
+    "GitSyncResults",
+    "GroupPermissions",
+    "GroupRole",
     "InputDataAsset",
     "LaunchFailed",
     "LaunchOutcome",
@@ -47,13 +100,20 @@ __all__ = [
     "NamedRunParam",
     "OriginalCapsuleInfo",
     "Outcome",
+    "Ownership",
     "Param",
+    "Permissions",
     "PipelineProcess",
     "PipelineProcessParams",
     "Relaunched",
     "RunOutcome",
     "RunParams",
+    "SearchFilter",
+    "SearchFilterRange",
+    "SortOrder",
     "StateChanged",
     "Submission",
+    "UserPermissions",
+    "UserRole",
     "Version",
 ]

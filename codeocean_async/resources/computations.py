@@ -17,6 +17,8 @@ from ..models import (
     RunParams,
 )
 from ..models.run_params import check_run_ids
+from ..models.shared import DataAssetAttachParams, DataAssetAttachResults
+from ._attach import attach, detach
 from ._routes import get_computation, start_run
 from .batches import Batches
 from .files import ComputationResults
@@ -103,6 +105,29 @@ class Computations(Batches, ComputationResults):
             operation("computations.rename"),
             path_params={"computation_id": computation_id},
             params={"name": name},
+        )
+
+    async def attach_data_assets(
+        self, computation_id: str, data_assets: Iterable[DataAssetAttachParams | str]
+    ) -> list[DataAssetAttachResults]:
+        """Attach data assets to a cloud workstation session (``"ID"``, ``"ID:MOUNT"`` or
+        ``DataAssetAttachParams``); what each attach did.
+        ``POST /computations/{computation_id}/data_assets`` (Code Ocean 4.2 or later)."""
+        return await attach(
+            self._http,
+            operation("computations.attach_data_assets"),
+            {"computation_id": computation_id},
+            data_assets,
+        )
+
+    async def detach_data_assets(self, computation_id: str, data_asset_ids: Iterable[str]) -> None:
+        """Detach data assets from a cloud workstation session by ID (at least one).
+        ``DELETE /computations/{computation_id}/data_assets/`` with the IDs as a JSON array."""
+        await detach(
+            self._http,
+            operation("computations.detach_data_assets"),
+            {"computation_id": computation_id},
+            data_asset_ids,
         )
 
     async def wait_for_completion(

@@ -14,6 +14,7 @@ from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
 from ._fault_plan import FaultPlan
 from ._records import Durations, ParentFields, RecordedRequest, check_durations, check_outcome
+from ._seed_parents import ParentSeeding
 from ._store import Store
 from ._transport import FakeTransport
 
@@ -30,7 +31,7 @@ DEMO_CAPSULE_ID = "4bc97533-6eb4-48ac-966f-648548a756d2"
 DEMO_DATA_ASSET_ID = "bf8cf993-a583-495c-bebd-2f38f81d1ea1"
 
 
-class FakeCodeOcean:
+class FakeCodeOcean(ParentSeeding):
     """An in-memory Code Ocean: capsules, pipelines, data assets and computations on a clock.
 
     Use it in process through :meth:`transport` (or as a plain ASGI app,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._clock import Clock
+from ._parent_state import ParentsState
 from ._records import (
     DEFAULT_OWNER,
     DEFAULT_OWNER_EMAIL,
@@ -41,6 +42,8 @@ class Store:
         self.created: list[str] = []
         self.plan: deque[tuple[str, Durations | None]] = deque()
         self.requests: list[RecordedRequest] = []
+        #: Parents' permissions, attachments, panels and releases (``_routes_parents``).
+        self.parents_state = ParentsState()
         self._next_slug = 7_607_289
 
     def epoch(self) -> int:
