@@ -9,11 +9,12 @@ CodeOceanError
 │   │   └── ServerVersionError  the deployment is older than the operation needs
 │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 (retry_after)
 │   └── ServerError 5xx
-├── LaunchUncertainError        a run request may or may not have started a computation
+├── LaunchUncertainError        a run (or capture) request may or may not have acted
 ├── ResponseValidationError     the body did not fit the model
 ├── WaitError
 │   ├── WaitTimeoutError        also a TimeoutError; carries the last Computation seen
-│   └── ComputationFailedError  carries the final Computation and its outcome
+│   ├── ComputationFailedError  carries the final Computation and its outcome
+│   └── DataAssetFailedError    carries the failed DataAsset (its failure_reason)
 ├── ClientClosedError           the client was closed (also a RuntimeError)
 └── ConfigurationError          missing or invalid configuration (also a ValueError)
 ```
@@ -29,6 +30,7 @@ import httpx
 
 if TYPE_CHECKING:
     from .models.computations import Computation, Outcome
+    from .models.data_assets import DataAsset
 
 __all__ = [
     "APIConnectionError",
@@ -41,6 +43,7 @@ __all__ = [
     "ComputationFailedError",
     "ConfigurationError",
     "ConflictError",
+    "DataAssetFailedError",
     "LaunchUncertainError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -164,12 +167,14 @@ class ServerError(APIStatusError):
 
 
 class LaunchUncertainError(CodeOceanError):
-    """A run request may or may not have started a computation.
+    """A run request may or may not have started a computation (or a data asset capture or
+    create request may or may not have created a data asset).
 
     Raised when the request may have reached the server but no usable answer came back (a
     dropped connection, a timeout, a 5xx), so resending it could start a duplicate. ``request``
-    is the run request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
-    After a reconciliation that found several matching computations, ``candidates`` holds them.
+    is the request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
+    After a reconciliation that found several matching computations (or data assets),
+    ``candidates`` holds them.
     """
 
     def __init__(
@@ -178,7 +183,7 @@ class LaunchUncertainError(CodeOceanError):
         *,
         request: httpx.Request,
         sent_at: float,
-        candidates: tuple[Computation, ...] = (),
+        candidates: tuple[Computation | DataAsset, ...] = (),
     ) -> None:
         super().__init__(message)
         self.request = request
@@ -246,6 +251,15 @@ class ComputationFailedError(WaitError):
         self.outcome = outcome
         #: For a wait on many: every computation that did not succeed, in input order.
         self.failed = failed or (computation,)
+
+
+class DataAssetFailedError(WaitError):
+    """The data asset ended ``failed``: ``data_asset`` (also ``last``) is its final state, whose
+    ``failure_reason`` says why."""
+
+    def __init__(self, message: str, *, data_asset: DataAsset) -> None:
+        super().__init__(message, last=data_asset)
+        self.data_asset = data_asset
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
