@@ -41,7 +41,7 @@ class AssetSeeding:
             self._store.assets.plan(outcome, reason, delay)
 
     def set_custom_metadata(self, schema: Mapping[str, Any]) -> None:
-        """The schema ``GET /custom_metadata`` answers: ``{"fields": [...], "categories": [...]}``."""
+        """The schema ``GET /custom_metadata`` answers (``fields`` and ``categories``)."""
         with self._store.lock:
             self._store.assets.custom_metadata = dict(schema)
 
