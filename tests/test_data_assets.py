@@ -191,7 +191,7 @@ def _refused() -> list[Any]:
 
 @pytest.mark.parametrize("index", range(9))
 def test_bad_combinations_are_refused_when_built(index: int) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
+    with pytest.raises(ValueError):
         _refused()[index]()
 
 
@@ -255,7 +255,7 @@ async def test_update_metadata_sends_only_what_is_set(
 
 
 async def test_delete(client: co.AsyncCodeOcean, fake: FakeCodeOcean) -> None:
-    assert await client.data_assets.delete(ASSET) is None
+    await client.data_assets.delete(ASSET)
     assert _sent(fake) == ("DELETE", f"/api/v1/data_assets/{ASSET}", {}, None)
     assert _version(fake) == "2.18.0"
     assert ASSET not in fake.data_assets
@@ -307,7 +307,7 @@ async def test_permissions(client: co.AsyncCodeOcean, fake: FakeCodeOcean) -> No
         users=[co.models.shared.UserPermissions(email="a@x.org", role="editor")],
         everyone="viewer",
     )
-    assert await client.data_assets.update_permissions(ASSET, new) is None
+    await client.data_assets.update_permissions(ASSET, new)
     assert _sent(fake) == (
         "POST",
         f"/api/v1/data_assets/{ASSET}/permissions",
@@ -355,7 +355,8 @@ async def test_iter_search_follows_next_token(
     bodies = [r.body for r in fake.requests]
     assert len(bodies) == 3
     assert "next_token" not in bodies[0]
-    assert bodies[1]["next_token"] and bodies[2]["next_token"] != bodies[1]["next_token"]
+    assert bodies[1]["next_token"]
+    assert bodies[2]["next_token"] != bodies[1]["next_token"]
     assert all(b["query"] == "mouse" and b["limit"] == 2 for b in bodies)
 
 
@@ -376,7 +377,7 @@ async def test_search_archived(client: co.AsyncCodeOcean, fake: FakeCodeOcean) -
 async def test_transfer(client: co.AsyncCodeOcean, fake: FakeCodeOcean) -> None:
     target = co.Target(aws=co.AWSS3Target(bucket="archive", prefix="a/", endpoint_name="s3"))
     params = co.TransferDataParams(target=target, force=True)
-    assert await client.data_assets.transfer(ASSET, params) is None
+    await client.data_assets.transfer(ASSET, params)
     body = {
         "target": {"aws": {"bucket": "archive", "endpoint_name": "s3", "prefix": "a/"}},
         "force": True,
@@ -412,7 +413,8 @@ async def test_custom_metadata(client: co.AsyncCodeOcean, fake: FakeCodeOcean) -
     assert age.range == co.CustomMetadataFieldRange(min=0, max=9)
     assert (kind.allowed_values, kind.multiple) == (("a",), True)
     assert (when.type, when.required, when.category) == ("date", True, "c")
-    assert not new.type.known and new.type == "colour"
+    assert not new.type.known
+    assert new.type == "colour"
 
 
 async def test_documented_data_asset_payload_decodes(
