@@ -4,12 +4,16 @@ asset in one call, never resent blindly, reconciled when asked."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import anyio
 import pytest
 
 import codeocean_async as co
-from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
+from codeocean_async._transport import Engine
+from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock, serve_in_thread
+
+from .conftest import FAST_POLL
 
 pytestmark = pytest.mark.anyio
 
@@ -272,3 +276,33 @@ async def test_client_default_on_uncertain_applies(
     codeocean_fake.faults.script("POST", "/data_assets", Fault.drop_after())
     asset = await reconciling.data_assets.capture(run, name="n", mount="m", wait=False)
     assert codeocean_fake.created_data_assets == [asset.id]
+
+
+# --- over sockets ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(codeocean_fake: FakeCodeOcean) -> Iterator[str]:
+    with serve_in_thread(codeocean_fake) as url:
+        yield url
+
+
+@pytest.mark.usefixtures("no_proxies")
+async def test_socket_capture_dropped_after_acting_is_reconciled(
+    codeocean_fake: FakeCodeOcean, served: str, engine: Engine
+) -> None:
+    run = codeocean_fake.add_computation(capsule_id=CAPSULE)["id"]
+    codeocean_fake.faults.script("POST", "/data_assets", Fault.drop_after())
+    codeocean_fake.data_asset_delay = 0
+    async with co.AsyncCodeOcean(
+        domain=served,
+        token=codeocean_fake.token,
+        poll=FAST_POLL,
+        engine=engine,
+        retry=QUICK,
+        on_uncertain="reconcile",
+    ) as client:
+        asset = await client.data_assets.capture(run, name="n", mount="m")
+    assert asset.ready
+    assert codeocean_fake.created_data_assets == [asset.id]
+    assert _posts(codeocean_fake) == 1
