@@ -167,14 +167,12 @@ class ServerError(APIStatusError):
 
 
 class LaunchUncertainError(CodeOceanError):
-    """A run request may or may not have started a computation (or a data asset capture or
-    create request may or may not have created a data asset).
+    """A run request may or may not have started a computation (a capture: made a data asset).
 
     Raised when the request may have reached the server but no usable answer came back (a
     dropped connection, a timeout, a 5xx), so resending it could start a duplicate. ``request``
     is the request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
-    After a reconciliation that found several matching computations (or data assets),
-    ``candidates`` holds them.
+    After a reconciliation that found several matches (runs, data assets), ``candidates``.
     """
 
     def __init__(
@@ -254,8 +252,7 @@ class ComputationFailedError(WaitError):
 
 
 class DataAssetFailedError(WaitError):
-    """The data asset ended ``failed``: ``data_asset`` (also ``last``) is its final state, whose
-    ``failure_reason`` says why."""
+    """The data asset ended ``failed``: ``data_asset`` (also ``last``), its ``failure_reason``."""
 
     def __init__(self, message: str, *, data_asset: DataAsset) -> None:
         super().__init__(message, last=data_asset)

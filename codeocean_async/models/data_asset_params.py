@@ -60,6 +60,11 @@ def _metadata(value: Any) -> Any:
     return dict(value)
 
 
+def _tag_list(value: Any) -> Any:
+    """A new data asset's tags: always sent, ``()`` for ``None``."""
+    return () if value is None else _tags(value)
+
+
 def _tags(value: Any) -> Any:
     if isinstance(value, str):
         raise TypeError("tags must be a list of strings, not one string")
@@ -176,7 +181,7 @@ class DataAssetParams(RequestModel):
     name: str = attrs.field(validator=_non_empty("DataAssetParams"))
     mount: str = attrs.field(validator=_non_empty("DataAssetParams"))
     #: Required, as in the API (always sent; ``[]`` for none).
-    tags: tuple[str, ...] = attrs.field(converter=_tags, validator=optional_list(str))
+    tags: tuple[str, ...] = attrs.field(converter=_tag_list, validator=optional_list(str))
     description: str | None = attrs.field(default=None, validator=optional(str))
     source: Source | None = attrs.field(default=None, validator=optional(Source))
     target: Target | None = attrs.field(default=None, validator=optional(Target))
