@@ -28,7 +28,7 @@ from ._http import HTTPPipeline
 from ._launch import LaunchLedger
 from ._transport import AutoTransport, Engine
 from ._version import __version__
-from .resources import Capsules, Computations, DataAssets, Pipelines
+from .resources import Capsules, Computations, CustomMetadataRoutes, DataAssets, Pipelines
 from .resources._base import Bound
 
 __all__ = ["AsyncCodeOcean", "normalize_domain"]
@@ -174,6 +174,7 @@ class AsyncCodeOcean:
         self.pipelines = Pipelines(bound)
         self.computations = Computations(bound)
         self.data_assets = DataAssets(bound)
+        self.custom_metadata = CustomMetadataRoutes(bound)
 
     # The options are read-only: a client's settings change only through ``with_options``.
 

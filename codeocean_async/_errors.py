@@ -10,12 +10,13 @@ CodeOceanError
 │   │   └── ReleaseValidationError  (403) a release refused; ``issues`` names what is unmet
 │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 (retry_after)
 │   └── ServerError 5xx
-├── LaunchUncertainError        a run request may or may not have started a computation
+├── LaunchUncertainError        a run (or capture) request may or may not have acted
 ├── ResponseValidationError     the body did not fit the model
 ├── WaitError
 │   ├── WaitTimeoutError        also a TimeoutError; carries the last Computation seen
 │   ├── ComputationFailedError  carries the final Computation and its outcome
-│   └── ReleaseFailedError      a release job failed or was canceled; carries the job
+│   ├── ReleaseFailedError      a release job failed or was canceled; carries the job
+│   └── DataAssetFailedError    carries the failed DataAsset (its failure_reason)
 ├── ClientClosedError           the client was closed (also a RuntimeError)
 └── ConfigurationError          missing or invalid configuration (also a ValueError)
 ```
@@ -31,6 +32,7 @@ import httpx
 
 if TYPE_CHECKING:
     from .models.computations import Computation, Outcome
+    from .models.data_assets import DataAsset
     from .models.releases import CapsuleReleaseJob
     from .models.releases import CapsuleReleaseValidationIssues as ReleaseIssues
 
@@ -45,6 +47,7 @@ __all__ = [
     "ComputationFailedError",
     "ConfigurationError",
     "ConflictError",
+    "DataAssetFailedError",
     "LaunchUncertainError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -181,12 +184,12 @@ class ServerError(APIStatusError):
 
 
 class LaunchUncertainError(CodeOceanError):
-    """A run request may or may not have started a computation.
+    """A run request may or may not have started a computation (a capture: made a data asset).
 
     Raised when the request may have reached the server but no usable answer came back (a
     dropped connection, a timeout, a 5xx), so resending it could start a duplicate. ``request``
-    is the run request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
-    After a reconciliation that found several matching computations, ``candidates`` holds them.
+    is the request; ``sent_at`` the epoch time it was sent; ``__cause__`` what went wrong.
+    After a reconciliation that found several matches (runs, data assets), ``candidates``.
     """
 
     def __init__(
@@ -195,7 +198,7 @@ class LaunchUncertainError(CodeOceanError):
         *,
         request: httpx.Request,
         sent_at: float,
-        candidates: tuple[Computation, ...] = (),
+        candidates: tuple[Computation | DataAsset, ...] = (),
     ) -> None:
         super().__init__(message)
         self.request = request
@@ -271,6 +274,14 @@ class ReleaseFailedError(WaitError):
     def __init__(self, message: str, *, job: CapsuleReleaseJob) -> None:
         super().__init__(message, last=job)
         self.job = job
+
+
+class DataAssetFailedError(WaitError):
+    """The data asset ended ``failed``: ``data_asset`` (also ``last``), its ``failure_reason``."""
+
+    def __init__(self, message: str, *, data_asset: DataAsset) -> None:
+        super().__init__(message, last=data_asset)
+        self.data_asset = data_asset
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

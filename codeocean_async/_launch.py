@@ -47,6 +47,7 @@ __all__ = [
     "MAX_CLOCK_SKEW",
     "LaunchGate",
     "LaunchLedger",
+    "LaunchRequest",
     "OnUncertain",
     "Parent",
     "check_on_uncertain",
@@ -100,11 +101,17 @@ def may_have_acted(exc: BaseException) -> bool:
     return isinstance(exc, (ServerError, ResponseValidationError))
 
 
-class _RunRequest:
-    """The hooks one run request brings to the pipeline: the gate before each attempt, a 429
-    closing the gate for every launch, and the request kept for the error that may follow."""
+class LaunchRequest:
+    """The hooks one launch request (a run, a capture) brings to the pipeline: the gate before
+    each attempt, a 429 closing the gate for every launch, and the request kept for the error
+    that may follow. The class attributes say, for that error, what the request is, what it
+    may have done, and what to do about it (a capture's subclass says it of data assets)."""
 
     __slots__ = ("_gate", "_on_retry", "request")
+    what = "run"
+    acted = "started a computation"
+    advice = "Check the capsule's computations before running again"
+    route = "computations"
 
     def __init__(self, gate: LaunchGate, on_retry: OnRetry | None) -> None:
         self._gate = gate
@@ -121,19 +128,32 @@ class _RunRequest:
         if self._on_retry is not None:
             self._on_retry(exc, delay, attempt)
 
-    def uncertain(self, exc: CodeOceanError, sent_at: float) -> LaunchUncertainError:
-        """The error, with its advice, for a run request that may have started a computation."""
-        request = self.request or httpx.Request("POST", "computations")
-        logger.warning(
-            "%s %s may or may not have started a computation: %s",
-            request.method,
-            request.url.path,
-            exc,
-        )
+    def uncertain(self, exc: Exception, sent_at: float) -> LaunchUncertainError | None:
+        """The error, with its advice, for a launch that failed with ``exc`` and may have acted;
+        ``None`` when it cannot have (``exc`` is then raised as it is)."""
+        request = self.request or httpx.Request("POST", self.route)
+        if isinstance(exc, (APIConnectionError, APIStatusError, ResponseValidationError)):
+            if not may_have_acted(exc):
+                return None
+            logger.warning(
+                "%s %s may or may not have %s: %s",
+                request.method,
+                request.url.path,
+                self.acted,
+                exc,
+            )
+            return LaunchUncertainError(
+                f"the {self.what} request may or may not have {self.acted} ({exc}); "
+                f"it was not resent. {self.advice}, or pass on_uncertain='reconcile'.",
+                request=request,
+                sent_at=sent_at,
+            )
+        if isinstance(exc, CodeOceanError):
+            return None
+        # The pipeline maps everything; should it not, stay on the safe side.
         return LaunchUncertainError(
-            f"the run request may or may not have started a computation ({exc}); "
-            "it was not resent. Check the capsule's computations before running again, "
-            "or pass on_uncertain='reconcile'.",
+            f"the {self.what} request may or may not have {self.acted} "
+            f"({type(exc).__name__}: {exc}); it was not resent",
             request=request,
             sent_at=sent_at,
         )
@@ -168,7 +188,7 @@ async def launch(
     """``POST /computations`` once; on an uncertain start, raise or reconcile as asked."""
     check_on_uncertain(on_uncertain, ValueError)
     sent_at = time.time()
-    run = _RunRequest(ledger.gate, on_retry)
+    run = LaunchRequest(ledger.gate, on_retry)
     try:
         try:
             with ledger.launching(params):
@@ -180,21 +200,11 @@ async def launch(
                     before_send=run.before_send,
                     on_retry=run.on_retry,
                 )
-        except (APIConnectionError, APIStatusError, ResponseValidationError) as exc:
-            if may_have_acted(exc):
-                raise run.uncertain(exc, sent_at) from exc
-            raise
-        except CodeOceanError:
-            raise
-        except (
-            Exception
-        ) as exc:  # the pipeline maps everything; should it not, stay on the safe side
-            raise LaunchUncertainError(
-                f"the run request may or may not have started a computation ({type(exc).__name__}"
-                f": {exc}); it was not resent",
-                request=httpx.Request("POST", "computations"),
-                sent_at=sent_at,
-            ) from exc
+        except Exception as exc:
+            uncertain = run.uncertain(exc, sent_at)
+            if uncertain is None:
+                raise
+            raise uncertain from exc
         ledger.measured = computation.created - time.time()
     except LaunchUncertainError as error:
         if on_uncertain == "raise":

@@ -16,7 +16,8 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import anyio
 
@@ -29,6 +30,7 @@ __all__ = [
     "MAX_CLOCK_SKEW",
     "LaunchLedger",
     "Parent",
+    "earliest_created",
     "reconcile",
     "server_clock_offset",
     "trusted_offset",
@@ -58,6 +60,8 @@ class LaunchLedger:
         self._in_flight: dict[RunParams, set[int]] = {}
         self._numbers = itertools.count()
         self.owner: str | None = None
+        #: The data assets this client's captures created (never reconciled to again).
+        self.captured: OrderedDict[str, None] = OrderedDict()
         #: The server's clock minus the local one as this client's own launches measured it:
         #: ``created`` of a computation minus the local time its run request was answered.
         self.measured: float | None = None
@@ -91,6 +95,12 @@ class LaunchLedger:
             self._claimed.popitem(last=False)
         if computation.owner:
             self.owner = computation.owner
+
+    def claim_asset(self, data_asset_id: str) -> None:
+        """Remember a data asset as created by this client's capture."""
+        self.captured[data_asset_id] = None
+        if len(self.captured) > _LEDGER_SIZE:
+            self.captured.popitem(last=False)
 
     def parent_of(self, computation_id: str) -> Parent | None:
         """The ``("capsules" | "pipelines", id)`` a computation this client started belongs to."""
@@ -132,8 +142,15 @@ def server_clock_offset(last_server_date: tuple[str, float] | None) -> float:
         return 0.0
 
 
+class Created(Protocol):
+    """Anything a request may have made, with its ``created`` time on the server's clock."""
+
+    @property
+    def created(self) -> int: ...
+
+
 def trusted_offset(
-    offset: float, listed: list[Computation], *, now: float, measured: float | None
+    offset: float, listed: Sequence[Created], *, now: float, measured: float | None
 ) -> float:
     """The server clock offset to compare ``created`` times with (see ``LaunchLedger.measured``).
 
@@ -154,6 +171,15 @@ def trusted_offset(
         fallback,
     )
     return fallback
+
+
+def earliest_created(
+    sent_at: float, listed: Sequence[Created], *, offset: float, measured: float | None
+) -> float:
+    """The earliest ``created`` (server clock) of what a request sent at ``sent_at`` (local
+    clock) can have made, ``offset`` being what the ``Date`` header says (``trusted_offset``)."""
+    offset = trusted_offset(offset, listed, now=time.time(), measured=measured)
+    return math.floor(sent_at + offset) - _CLOCK_SLACK
 
 
 def _matches(computation: Computation, params: RunParams) -> bool:
@@ -210,8 +236,9 @@ async def reconcile(
             params, ledger.in_flight(params), bound=max(policy.timeout, policy.settle)
         )
         # The listing's own Date header gives the server's clock, which `created` is read on.
-        offset = trusted_offset(clock_offset(), listed, now=time.time(), measured=ledger.measured)
-        earliest = math.floor(error.sent_at + offset) - _CLOCK_SLACK
+        earliest = earliest_created(
+            error.sent_at, listed, offset=clock_offset(), measured=ledger.measured
+        )
         found = [
             c
             for c in listed

@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_http",
         },
     ),
-    ("launch", {"_reconcile", "_launch"}),
+    ("launch", {"_reconcile", "_launch", "_capture"}),
     (
         "helpers",
         {
@@ -74,7 +74,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"__init__", "__main__", "cli", "_cli", "_demo", "testing", "airflow"},
     ),
 ]
-HELPERS_NEVER_IMPORT = {"_http", "_launch", "_reconcile", "_client", "resources"}
+HELPERS_NEVER_IMPORT = {"_http", "_launch", "_reconcile", "_capture", "_client", "resources"}
 
 
 def _unit(module: str) -> str:

@@ -2,6 +2,7 @@
 
 from .capsules import Capsules, Pipelines
 from .computations import Computations
+from .custom_metadata import CustomMetadataRoutes
 from .data_assets import DataAssets
 
-__all__ = ["Capsules", "Computations", "DataAssets", "Pipelines"]
+__all__ = ["Capsules", "Computations", "CustomMetadataRoutes", "DataAssets", "Pipelines"]

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._app_assets import AssetSeeding
 from ._asgi import Receive, Scope, Send, handle_http, lifespan, version_tuple
 from ._clock import Clock, MonotonicClock
 from ._fault_plan import FaultPlan
@@ -31,7 +32,7 @@ DEMO_CAPSULE_ID = "4bc97533-6eb4-48ac-966f-648548a756d2"
 DEMO_DATA_ASSET_ID = "bf8cf993-a583-495c-bebd-2f38f81d1ea1"
 
 
-class FakeCodeOcean(ParentSeeding):
+class FakeCodeOcean(ParentSeeding, AssetSeeding):
     """An in-memory Code Ocean: capsules, pipelines, data assets and computations on a clock.
 
     Use it in process through :meth:`transport` (or as a plain ASGI app,

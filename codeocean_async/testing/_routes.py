@@ -87,13 +87,6 @@ def _rename_computation(store: Store, req: Request) -> Reply:
     return Reply(204)
 
 
-def _get_data_asset(store: Store, req: Request) -> Reply:
-    asset = store.data_assets.get(req.params[0])
-    if asset is None:
-        raise HTTPError(404, f"Data asset {req.params[0]} not found")
-    return Reply(200, dict(asset))
-
-
 # --- POST /computations: RunParams validation -------------------------------------------------
 
 
@@ -214,7 +207,8 @@ def _run(store: Store, req: Request) -> Reply:
 #: A route table: path patterns (``"*"`` is one path parameter) to handlers by method.
 RouteTable = dict[tuple[str, ...], dict[str, Handler]]
 
-#: The routes of capsules, pipelines, computations and data assets as first served.
+#: The routes of capsules, pipelines, computations and runs as first served (data assets: in
+#: ``_routes_assets``).
 CORE: RouteTable = {
     ("capsules", "*"): {"GET": partial(_get_parent, "capsule")},
     ("capsules", "*", "computations"): {"GET": partial(_list_computations, "capsule")},
@@ -226,5 +220,4 @@ CORE: RouteTable = {
         "DELETE": _delete_computation,
         "PATCH": _rename_computation,
     },
-    ("data_assets", "*"): {"GET": _get_data_asset},
 }

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._assets import AssetBook
 from ._clock import Clock
 from ._parent_state import ParentsState
 from ._records import (
@@ -38,6 +39,8 @@ class Store:
         self.lock = threading.RLock()
         self.parents: dict[str, dict[str, Parent]] = {"capsule": {}, "pipeline": {}}
         self.data_assets: dict[str, dict[str, Any]] = {}
+        #: The data assets' states, permissions, archive flags, transfers; the metadata schema.
+        self.assets = AssetBook()
         self.computations: dict[str, Computation] = {}
         self.created: list[str] = []
         self.plan: deque[tuple[str, Durations | None]] = deque()
