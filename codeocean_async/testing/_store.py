@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._clock import Clock
+from ._files import FileTrees
 from ._records import (
     DEFAULT_OWNER,
     DEFAULT_OWNER_EMAIL,
@@ -24,6 +25,7 @@ from ._records import (
     check_outcome,
     release_version,
 )
+from ._storage import FakeStorage
 
 __all__ = ["Store"]
 
@@ -41,6 +43,8 @@ class Store:
         self.created: list[str] = []
         self.plan: deque[tuple[str, Durations | None]] = deque()
         self.requests: list[RecordedRequest] = []
+        #: Results and data asset files; their bytes on the storage host (``files.storage``).
+        self.files = FileTrees(FakeStorage(clock))
         self._next_slug = 7_607_289
 
     def epoch(self) -> int:
