@@ -24,6 +24,7 @@ from .computations import (
 )
 from .data_assets import DataAsset, DataAssetState, DataAssetType
 from .run_params import DataAssetsRunParam, NamedRunParam, PipelineProcessParams, RunParams
+from .shared import DownloadFileURL, FileURLs, Folder, FolderItem
 
 __all__ = [
     "Article",
@@ -37,8 +38,12 @@ __all__ = [
     "DataAssetState",
     "DataAssetType",
     "DataAssetsRunParam",
+    "DownloadFileURL",
     "Event",
+    "FileURLs",
     "Finished",
+    "Folder",
+    "FolderItem",
     "InputDataAsset",
     "LaunchFailed",
     "LaunchOutcome",

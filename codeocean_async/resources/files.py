@@ -190,7 +190,8 @@ class ComputationResults(_FileRoutes):
         token stays with Code Ocean). It is written to a temporary file beside ``dest`` and
         renamed at the end, so a failed or cancelled download leaves nothing behind.
         ``timeout``: seconds for the whole transfer (the client's network timeouts apply to
-        each read either way; the URL's request has the client's retry budget); ``on_progress(bytes_so_far, total_or_None)`` is called as it goes.
+        each read either way; the URL's request has the client's retry budget).
+        ``on_progress(bytes_so_far, total_or_None)`` is called as it goes.
         A refusal by storage raises the ``APIStatusError`` of its status, a transport failure
         ``APIConnectionError``; neither shows the URL's signature.
         """
