@@ -37,6 +37,7 @@ __all__ = ["OnProgress", "SignedURL", "download_to", "read_text"]
 OnProgress = Callable[[int, int | None], object]
 
 _HEADERS = {"accept-encoding": "identity", "user-agent": f"codeocean-async/{__version__}"}
+_DRAIN_SECONDS = 5.0
 _RANGE_NOT_SATISFIABLE = 416  # S3's answer to a range over an empty object
 
 
@@ -111,11 +112,15 @@ async def _opened(
     except httpx.TransportError as exc:
         raise signed.connection_error(exc) from exc
     finally:
-        with anyio.CancelScope(shield=True):
-            with contextlib.suppress(Exception):
-                await chunks.aclose()  # type: ignore[attr-defined]
+        # Closed (the connection with it, the rest unread), then run to its end, which comes
+        # at once: every async generator of httpx's chain finishes, none is left suspended
+        # (trio warns of those), however the block ended.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(_DRAIN_SECONDS):
             with contextlib.suppress(Exception):
                 await response.aclose()
+            with contextlib.suppress(Exception):
+                async for _ in chunks:
+                    pass
 
 
 @contextlib.contextmanager

@@ -64,7 +64,8 @@ async def test_list_results_root(
             co.FolderItem(name="output", path="output", type="file", size=9),
         )
     )
-    assert folder.items[0].is_folder and not folder.items[1].is_folder
+    assert folder.items[0].is_folder
+    assert not folder.items[1].is_folder
 
 
 async def test_list_results_subfolder(
@@ -92,7 +93,8 @@ async def test_result_file_urls(
     assert isinstance(urls, co.FileURLs)
     storage = codeocean_fake.storage.base_url
     assert urls.download_url.startswith(f"{storage}/results/comp-1/figures/plot.png?")
-    assert urls.view_url.startswith(storage) and urls.view_url != urls.download_url
+    assert urls.view_url.startswith(storage)
+    assert urls.view_url != urls.download_url
 
 
 async def test_result_download_url_is_deprecated(
@@ -244,5 +246,5 @@ async def test_an_old_deployment_is_told_what_urls_need(codeocean_fake: FakeCode
         allow_insecure_http=True,
     ) as client:
         assert len((await client.computations.list_results(run["id"])).items) == 2
-        with pytest.raises(co.ServerVersionError, match="4.0.0"):
+        with pytest.raises(co.ServerVersionError, match=r"4\.0\.0"):
             await client.computations.get_result_file_urls(run["id"], "output")
