@@ -39,6 +39,9 @@ class FakeCodeOcean:
     checks HTTP Basic auth (username = ``fake.token``, empty password) and the
     ``Min-Server-Version`` header, then answers as the real API does, unless :attr:`faults`
     (empty by default) scripts a fault for the request.
+
+    Result and data asset files (``add_result_file``, ``add_data_asset_file``) are served by a
+    second host, :attr:`storage`, through signed URLs; :meth:`transport` reaches both hosts.
     """
 
     def __init__(
