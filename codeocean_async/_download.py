@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import inspect
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -33,7 +34,8 @@ from ._version import __version__
 
 __all__ = ["OnProgress", "SignedURL", "download_to", "read_text"]
 
-#: Told ``(bytes_so_far, total)`` as a download advances (``total``: ``None`` when unknown).
+#: Told ``(bytes_so_far, total)`` as a download advances (``total``: ``None`` when unknown);
+#: a coroutine function is awaited.
 OnProgress = Callable[[int, int | None], object]
 
 _HEADERS = {"accept-encoding": "identity", "user-agent": f"codeocean-async/{__version__}"}
@@ -139,6 +141,13 @@ def _deadline(timeout: float | None, signed: SignedURL, what: str) -> Iterator[N
         ) from None
 
 
+async def _tell(on_progress: OnProgress | None, size: int, total: int | None) -> None:
+    if on_progress is not None:
+        told = on_progress(size, total)
+        if inspect.isawaitable(told):
+            await told
+
+
 def _total(response: httpx.Response) -> int | None:
     length = response.headers.get("content-length")
     if response.headers.get("content-encoding", "identity") != "identity":
@@ -165,13 +174,11 @@ async def download_to(
                 if not response.is_success:
                     raise await signed.status_error(response, chunks)
                 total, size = _total(response), 0
-                if on_progress is not None:
-                    on_progress(0, total)
+                await _tell(on_progress, 0, total)
                 async for chunk in chunks:
                     await anyio.to_thread.run_sync(file.write, chunk)
                     size += len(chunk)
-                    if on_progress is not None:
-                        on_progress(size, total)
+                    await _tell(on_progress, size, total)
                 if total is not None and size != total:
                     raise APIConnectionError(
                         f"GET {signed.shown} (storage): the body ended after {size} of "

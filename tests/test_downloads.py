@@ -188,3 +188,57 @@ async def test_a_closed_client_downloads_nothing(
     await client.aclose()
     with pytest.raises(co.ClientClosedError):
         await client.computations.download_result(run_id, "output", tmp_path)
+
+
+async def test_an_async_progress_callback_is_awaited(
+    client: co.AsyncCodeOcean, run_id: str, tmp_path: Path
+) -> None:
+    seen: list[int] = []
+
+    async def progress(done: int, total: int | None) -> None:
+        seen.append(done)
+
+    await client.computations.download_result(run_id, "output", tmp_path, on_progress=progress)
+    assert seen[0] == 0
+    assert seen[-1] == len("héllo wörld\n".encode() * 3)
+
+
+async def test_a_path_naming_no_file_is_refused(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, run_id: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="names no file"):
+        await client.computations.download_result(run_id, "data/..", tmp_path)
+    assert codeocean_fake.requests == []
+
+
+async def test_none_of_a_callers_client_settings_reach_storage(
+    codeocean_fake: FakeCodeOcean, run_id: str, tmp_path: Path
+) -> None:
+    """A caller's httpx client with its own headers and hooks: Code Ocean's requests go
+    through all of it; the storage request goes to its transport bare."""
+    import httpx
+
+    hooked: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        hooked.append(str(request.url.host))
+        request.headers["x-from-hook"] = "1"
+
+    async with (
+        httpx.AsyncClient(
+            transport=codeocean_fake.transport(),
+            headers={"x-team": "genomics"},
+            event_hooks={"request": [hook]},
+        ) as caller,
+        co.AsyncCodeOcean(
+            domain="http://codeocean.test",
+            token=codeocean_fake.token,
+            http_client=caller,
+            allow_insecure_http=True,
+        ) as client,
+    ):
+        written = await client.computations.download_result(run_id, "output", tmp_path)
+    assert written.read_bytes().startswith("héllo".encode())
+    (request,) = codeocean_fake.storage.requests
+    assert {"authorization", "x-team", "x-from-hook"}.isdisjoint(request.headers)
+    assert hooked == ["codeocean.test"]  # the hook saw the Code Ocean request only

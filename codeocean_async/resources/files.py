@@ -46,7 +46,10 @@ def _destination(dest: str | os.PathLike[str], path: str) -> Path:
     """``dest`` as the file to write: a directory keeps the file's own name."""
     target = Path(dest)
     if target.is_dir():
-        target = target / path.rstrip("/").rpartition("/")[2]
+        name = path.rstrip("/").rpartition("/")[2]
+        if name in (".", ".."):
+            raise ValueError(f"{path!r} names no file to write in {str(target)!r}")
+        target = target / name
     if not target.parent.is_dir():
         raise FileNotFoundError(f"the directory of {str(target)!r} does not exist")
     return target
