@@ -26,7 +26,13 @@ import anyio
 import httpx
 
 from ._config import ERROR_BODY_MAX
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, ClientClosedError
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    ResponseValidationError,
+)
 from ._http import HTTPPipeline
 from ._redact import Secrets
 from ._status import error_from_response, shorten
@@ -47,7 +53,13 @@ class SignedURL:
     """A signed URL, and how it is shown: without its query string (the signature)."""
 
     def __init__(self, url: str) -> None:
-        self.url = httpx.URL(url)
+        try:
+            self.url = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise ResponseValidationError(
+                "the signed download_url Code Ocean answered is not a URL",
+                errors=("not a URL @ $.download_url",),
+            ) from None
         query = self.url.query.decode("ascii", "replace")
         bare = str(self.url.copy_with(query=None, fragment=None))
         #: The URL as every message and error shows it.
