@@ -242,3 +242,17 @@ async def test_none_of_a_callers_client_settings_reach_storage(
     (request,) = codeocean_fake.storage.requests
     assert {"authorization", "x-team", "x-from-hook"}.isdisjoint(request.headers)
     assert hooked == ["codeocean.test"]  # the hook saw the Code Ocean request only
+
+
+async def test_a_signed_url_that_is_not_one_is_a_validation_error(tmp_path: Path) -> None:
+    import httpx
+
+    from .conftest import mock_client
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"download_url": "http://[::1", "view_url": "x"})
+
+    async with mock_client(handler) as client:
+        with pytest.raises(co.ResponseValidationError, match="not a URL"):
+            await client.computations.download_result("comp-1", "output", tmp_path)
+    assert entries(tmp_path) == []
