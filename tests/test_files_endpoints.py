@@ -216,6 +216,11 @@ async def test_bad_arguments_are_refused_before_sending(
         await client.computations.read_result_text(run_id, "output", max_bytes=0)
     with pytest.raises(LookupError):
         await client.computations.read_result_text(run_id, "output", encoding="no-such")
+    for timeout in (0, -1, float("nan"), float("inf"), "5"):
+        with pytest.raises(ValueError, match="timeout"):
+            await client.computations.read_result_text(run_id, "output", timeout=timeout)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="timeout"):
+            await client.data_assets.download_file("a", "f", ".", timeout=timeout)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="concurrency"):
         client.computations.iter_results(run_id, concurrency=0)
     assert codeocean_fake.requests == []

@@ -11,6 +11,7 @@ import codecs
 import os
 import warnings
 from collections.abc import AsyncIterator
+from math import inf
 from pathlib import Path
 
 import attrs
@@ -40,6 +41,13 @@ def _file_path(path: object) -> str:
     if not isinstance(path, str) or not path.strip("/"):
         raise ValueError(f"path must name a file (a non-empty string), not {path!r}")
     return path
+
+
+def _check_timeout(timeout: object) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < inf:
+        raise ValueError(f"timeout must be None or seconds > 0, not {timeout!r}")
 
 
 def _destination(dest: str | os.PathLike[str], path: str) -> Path:
@@ -108,6 +116,7 @@ class _FileRoutes(Resource):
         timeout: float | None,
         on_progress: OnProgress | None,
     ) -> Path:
+        _check_timeout(timeout)
         target = _destination(dest, _file_path(path))
         urls = await self._urls(owner_id, path)
         return await download_to(
@@ -119,6 +128,7 @@ class _FileRoutes(Resource):
     ) -> str:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ValueError(f"max_bytes must be an int >= 1, not {max_bytes!r}")
+        _check_timeout(timeout)
         codecs.lookup(encoding)  # LookupError for an unknown encoding, before any request
         urls = await self._urls(owner_id, path)
         return await read_text(
