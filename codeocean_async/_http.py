@@ -115,6 +115,10 @@ class HTTPPipeline:
         """Refuse every further request, here and in every copy made from this one."""
         self._closed = True
 
+    def engine_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        """The engine under the httpx client for ``url``, bare: none of its headers or hooks."""
+        return self._client._transport_for_url(url)
+
     async def request(
         self,
         method: str,

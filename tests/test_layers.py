@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "foundation",
         {
             "_version",
+            "_retry_after",
             "_errors",
             "_ids",
             "_config",
@@ -48,6 +49,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_transport",
             "_aiohttp_engine",
             "_http",
+            "_download",
         },
     ),
     ("launch", {"_reconcile", "_launch", "_capture"}),
@@ -65,6 +67,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_launcher",
             "_outcomes",
             "_batch",
+            "_tree",
         },
     ),
     ("resources", {"resources"}),

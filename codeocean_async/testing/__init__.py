@@ -7,15 +7,18 @@ from ._faults import Fault
 from ._hostile import Exchange, serve_hostile_in_thread
 from ._records import RecordedRequest
 from ._server import serve_in_thread
+from ._storage import FakeStorage, StorageRequest
 
 __all__ = [
     "Clock",
     "Exchange",
     "FakeCodeOcean",
+    "FakeStorage",
     "Fault",
     "FaultPlan",
     "ManualClock",
     "RecordedRequest",
+    "StorageRequest",
     "serve_hostile_in_thread",
     "serve_in_thread",
 ]

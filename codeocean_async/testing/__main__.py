@@ -32,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake = FakeCodeOcean.with_demo_data(token=args.token, base_time=int(time.time()))
     with contextlib.ExitStack() as stack:
         try:
+            # The storage host of the signed file URLs, on a port of its own.
+            fake.storage.base_url = stack.enter_context(
+                serve_in_thread(fake.storage, host=args.host)
+            )
             url = stack.enter_context(serve_in_thread(fake, host=args.host, port=args.port))
         except ImportError as exc:
             if exc.name != "uvicorn":

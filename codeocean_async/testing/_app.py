@@ -16,6 +16,7 @@ from ._clock import Clock, MonotonicClock
 from ._fault_plan import FaultPlan
 from ._records import Durations, ParentFields, RecordedRequest, check_durations, check_outcome
 from ._seed_parents import ParentSeeding
+from ._storage import FakeStorage
 from ._store import Store
 from ._transport import FakeTransport
 
@@ -40,6 +41,9 @@ class FakeCodeOcean(ParentSeeding, AssetSeeding):
     checks HTTP Basic auth (username = ``fake.token``, empty password) and the
     ``Min-Server-Version`` header, then answers as the real API does, unless :attr:`faults`
     (empty by default) scripts a fault for the request.
+
+    Result and data asset files (``add_result_file``, ``add_data_asset_file``) are served by a
+    second host, :attr:`storage`, through signed URLs; :meth:`transport` reaches both hosts.
     """
 
     def __init__(
@@ -135,6 +139,22 @@ class FakeCodeOcean(ParentSeeding, AssetSeeding):
         )
         return self._store.render(comp)
 
+    def add_result_file(self, computation_id: str, path: str, content: bytes) -> None:
+        """Put a file in a computation's results at ``path`` (``"output"``,
+        ``"figures/plot.png"``: its folders appear with it). A finished computation with
+        results and none seeded has ``output`` and ``results/summary.csv``."""
+        with self._store.lock:
+            if computation_id not in self._store.computations:
+                raise ValueError(f"no computation with id {computation_id!r}")
+            self._store.files.add("results", computation_id, path, content)
+
+    def add_data_asset_file(self, data_asset_id: str, path: str, content: bytes) -> None:
+        """Put a file in a data asset's files at ``path`` (its folders appear with it)."""
+        with self._store.lock:
+            if data_asset_id not in self._store.data_assets:
+                raise ValueError(f"no data asset with id {data_asset_id!r}")
+            self._store.files.add("data_assets", data_asset_id, path, content)
+
     def plan_next_run(
         self, *, outcome: str = "succeeded", durations: Iterable[float] | None = None
     ) -> None:
@@ -159,6 +179,13 @@ class FakeCodeOcean(ParentSeeding, AssetSeeding):
             return list(self._store.created)
 
     @property
+    def storage(self) -> FakeStorage:
+        """The storage host the signed file URLs point at (a second ASGI app, with its own
+        ``requests``); :meth:`transport` reaches it too. Over sockets, serve it with
+        ``serve_in_thread(fake.storage)`` and set ``fake.storage.base_url`` to its URL."""
+        return self._store.files.storage
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received, in order (a copy)."""
         with self._store.lock:
@@ -172,13 +199,14 @@ class FakeCodeOcean(ParentSeeding, AssetSeeding):
     # --- ASGI ----------------------------------------------------------------------------
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """An in-process httpx transport to this fake that shows dropped connections.
+        """An in-process httpx transport to this fake and its :attr:`storage` (by host) that
+        shows dropped connections.
 
         ``httpx.ASGITransport`` does not check Content-Length, so a connection the fake drops
         (``Fault.drop_before``/``drop_after``) raises ``httpx.RemoteProtocolError`` only
         through this transport (or over a real socket). Otherwise it is an ASGITransport.
         """
-        return FakeTransport(self)
+        return FakeTransport(self, storage=self.storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -4,12 +4,11 @@ data assets (permissions, archive flags, transfers, the custom metadata schema).
 
 from __future__ import annotations
 
-import base64
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_CUSTOM_METADATA", "AssetBook", "Lifecycle", "page_token", "read_token"]
+__all__ = ["DEFAULT_CUSTOM_METADATA", "AssetBook", "Lifecycle"]
 
 #: The custom metadata schema a fake serves until a test sets another.
 DEFAULT_CUSTOM_METADATA: dict[str, Any] = {
@@ -82,18 +81,3 @@ class AssetBook:
         self.lifecycles.pop(asset_id, None)
         self.permissions.pop(asset_id, None)
         self.archived.discard(asset_id)
-
-
-def page_token(offset: int) -> str:
-    """An opaque next_token for the page starting at ``offset``."""
-    return base64.urlsafe_b64encode(f"data_assets:{offset}".encode()).decode().rstrip("=")
-
-
-def read_token(token: str) -> int | None:
-    """The offset a ``page_token`` stands for, or ``None`` for a token it never gave."""
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        kind, _, offset = text.partition(":")
-        return int(offset) if kind == "data_assets" and offset.isdigit() else None
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -10,7 +10,7 @@ from typing import Any
 from ._asset_sources import bucket_of, source_fields, strings
 from ._asset_sources import object_field as _object
 from ._asset_sources import required as _required
-from ._assets import page_token, read_token
+from ._pages import page_token, read_token
 from ._records import DEFAULT_OWNER, DEFAULT_OWNER_EMAIL
 from ._routes import HTTPError, Reply, Request, RouteTable, _json_object, _objects, _opt_str
 from ._store import Store
@@ -164,7 +164,7 @@ def _search(store: Store, req: Request) -> Reply:
         raise HTTPError(400, "limit must be between 1 and 1000")
     token, offset = _opt_str(body, "next_token"), body.get("offset") or 0
     if token is not None:
-        offset = read_token(token)
+        offset = read_token("data_assets", token)
         if offset is None:
             raise HTTPError(400, "next_token is not valid")
     if type(offset) is not int or offset < 0:
@@ -188,7 +188,7 @@ def _search(store: Store, req: Request) -> Reply:
     page = found[offset : offset + limit]
     answer: dict[str, Any] = {"has_more": offset + limit < len(found), "results": page}
     if answer["has_more"]:
-        answer["next_token"] = page_token(offset + limit)
+        answer["next_token"] = page_token("data_assets", offset + limit)
     return Reply(200, answer)
 
 

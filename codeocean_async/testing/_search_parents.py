@@ -3,12 +3,11 @@ pages with an opaque ``next_token``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from ._pages import page_token, read_token
 from ._records import DEFAULT_OWNER, Parent
 from ._routes import HTTPError, Reply, Request, RouteTable, _json_object
 from ._store import Store
@@ -21,22 +20,13 @@ _ENUMS = {
     "ownership": ("private", "shared", "created"),
     "status": ("non_release", "release"),
 }
-_TOKEN_PREFIX = "fake-page:"
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{offset}".encode()).decode()
 
 
 def _offset_of(token: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    number = text.removeprefix(_TOKEN_PREFIX)
-    if not text.startswith(_TOKEN_PREFIX) or not number.isdigit():
+    offset = read_token("parents", token)
+    if offset is None:
         raise HTTPError(400, f"invalid next_token {token!r}")
-    return int(number)
+    return offset
 
 
 def _int(body: dict[str, Any], key: str, low: int, high: int | None) -> int | None:
@@ -121,7 +111,7 @@ def _search(kind: str, store: Store, req: Request) -> Reply:
         more = start + limit < len(found)
         answer: dict[str, Any] = {"has_more": more, "results": [dict(p.json) for p in page]}
         if more:
-            answer["next_token"] = _token(start + limit)
+            answer["next_token"] = page_token("parents", start + limit)
         return Reply(200, answer)
 
 

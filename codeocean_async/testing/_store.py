@@ -13,6 +13,7 @@ from typing import Any
 
 from ._assets import AssetBook
 from ._clock import Clock
+from ._files import FileTrees
 from ._parent_state import ParentsState
 from ._records import (
     DEFAULT_OWNER,
@@ -26,6 +27,7 @@ from ._records import (
     check_outcome,
     release_version,
 )
+from ._storage import FakeStorage
 
 __all__ = ["Store"]
 
@@ -47,6 +49,8 @@ class Store:
         self.requests: list[RecordedRequest] = []
         #: Parents' permissions, attachments, panels and releases (``_routes_parents``).
         self.parents_state = ParentsState()
+        #: Results and data asset files; their bytes on the storage host (``files.storage``).
+        self.files = FileTrees(FakeStorage(clock))
         self._next_slug = 7_607_289
 
     def epoch(self) -> int:

@@ -44,12 +44,17 @@ class _FinishUnfinished:
 
 class FakeTransport(httpx.AsyncBaseTransport):
     """An ``httpx.ASGITransport`` to a fake that raises ``httpx.RemoteProtocolError`` when the
-    fake dropped the connection, as httpx does over a socket."""
+    fake dropped the connection, as httpx does over a socket; requests for the ``storage``
+    host (``FakeStorage.serves``) go to that app instead."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, storage: Any = None) -> None:
         self._asgi = httpx.ASGITransport(app=_FinishUnfinished(app))
+        self._storage = storage
+        self._storage_asgi = None if storage is None else httpx.ASGITransport(app=storage)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._storage_asgi is not None and self._storage.serves(request.url):
+            return await self._storage_asgi.handle_async_request(request)
         response = await self._asgi.handle_async_request(request)
         if DROPPED_HEADER.decode() in response.headers:
             await response.aclose()
@@ -58,3 +63,5 @@ class FakeTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._asgi.aclose()
+        if self._storage_asgi is not None:
+            await self._storage_asgi.aclose()
