@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._cli_output import PROG, UsageError
@@ -183,9 +183,12 @@ def _add_on_uncertain(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(epilog: str) -> argparse.ArgumentParser:
+def build_parser(
+    epilog: str, more: Callable[[Any, Callable[..., argparse.ArgumentParser]], None] | None = None
+) -> argparse.ArgumentParser:
     """The argument parser for every command (``epilog`` ends each help text);
-    ``args.command`` names the handler in ``cli.COMMANDS``."""
+    ``args.command`` names the handler in ``cli.COMMANDS``. ``more`` adds further commands
+    (``_cli_data``), given the subcommands and the function that adds one."""
 
     # The shared options are on the top parser and on every subcommand, so they work anywhere.
     # Separate copies: a subcommand's copy defaults to SUPPRESS, so it never resets a value given
@@ -257,6 +260,8 @@ def build_parser(epilog: str) -> argparse.ArgumentParser:
     add_run_many_arguments(many)
     _add_on_uncertain(many)
 
+    if more is not None:
+        more(commands, add)
     add(
         commands,
         "demo",

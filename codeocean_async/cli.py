@@ -9,6 +9,12 @@ Commands::
                         [--on-uncertain raise|reconcile]
     codeocean-async wait COMPUTATION_ID [--timeout S]
     codeocean-async run-many SPECS.jsonl [--concurrency N] [--wait] [--timeout S] [...]
+    codeocean-async results ID [PATH] [--recursive]
+    codeocean-async download ID PATH [DEST] [--timeout S]
+    codeocean-async capture ID --name NAME --mount MOUNT [--tag T]... [--no-wait] [--timeout S]
+    codeocean-async data-assets get ID
+    codeocean-async data-assets search [QUERY] [--limit N] [--all]
+    codeocean-async capsules search [QUERY] [--pipelines] [--limit N] [--all]
     codeocean-async demo
 
 Every command takes ``--json``: stdout then holds exactly one JSON document (a list for
@@ -45,6 +51,7 @@ from typing import TextIO
 
 import anyio
 
+from ._cli_data import DATA_COMMANDS, add_data_commands
 from ._cli_output import PROG, Exit, Output, UsageError
 from ._cli_parser import build_parser as _build_parser
 from ._cli_parser import check_id_arg, check_timeout_arg, run_params, target_id
@@ -140,6 +147,7 @@ COMMANDS: dict[str, Handler] = {
     "run": _run,
     "wait": _wait,
     "run-many": run_many,
+    **DATA_COMMANDS,
 }
 
 
@@ -148,7 +156,7 @@ COMMANDS: dict[str, Handler] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command; ``args.command`` names the handler in COMMANDS."""
-    return _build_parser(_EPILOG)
+    return _build_parser(_EPILOG, add_data_commands)
 
 
 async def run_command(
