@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from ._enums import OpenEnum
 from ._request import RequestModel, as_tuple, optional, optional_list
 from .capsules import Capsule, CapsuleStatus
-from .shared import Ownership, SearchFilter, SortOrder
+from .shared import Ownership, SearchFilter, SortOrder, search_limit, search_offset
 
-__all__ = ["MAX_SEARCH_LIMIT", "CapsuleSearchParams", "CapsuleSearchResults", "CapsuleSortBy"]
-
-#: The largest page a search answers (``limit``).
-MAX_SEARCH_LIMIT = 1000
+__all__ = ["CapsuleSearchParams", "CapsuleSearchResults", "CapsuleSortBy"]
 
 
 class CapsuleSortBy(OpenEnum):
@@ -23,24 +18,6 @@ class CapsuleSortBy(OpenEnum):
     CREATED = "created"
     LAST_ACCESSED = "last_accessed"
     NAME = "name"
-
-
-def _limit(_: object, attribute: Any, value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"limit must be an int, not {type(value).__name__}")
-    if not 1 <= value <= MAX_SEARCH_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}, not {value}")
-
-
-def _offset(_: object, attribute: Any, value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"offset must be an int, not {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"offset must be >= 0, not {value}")
 
 
 @attrs.frozen(kw_only=True)
@@ -55,8 +32,8 @@ class CapsuleSearchParams(RequestModel):
 
     query: str | None = attrs.field(default=None, validator=optional(str))
     next_token: str | None = attrs.field(default=None, validator=optional(str))
-    offset: int | None = attrs.field(default=None, validator=_offset)
-    limit: int | None = attrs.field(default=None, validator=_limit)
+    offset: int | None = attrs.field(default=None, validator=search_offset)
+    limit: int | None = attrs.field(default=None, validator=search_limit)
     sort_field: CapsuleSortBy | None = attrs.field(
         default=None, converter=attrs.converters.optional(CapsuleSortBy)
     )

@@ -15,7 +15,7 @@ from ._enums import OpenEnum
 from ._request import RequestModel, as_tuple, optional, optional_list
 from .computations import Param, PipelineProcess
 from .data_assets import DataAssetType
-from .shared import Ownership, SearchFilter, SortOrder
+from .shared import Ownership, SearchFilter, SortOrder, search_limit
 
 __all__ = [
     "AWSS3Source",
@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 _STR = attrs.validators.instance_of(str)
-MAX_SEARCH_LIMIT = 1000
 
 
 def _non_empty(what: str) -> Any:
@@ -236,15 +235,6 @@ class DataAssetSearchOrigin(OpenEnum):
     EXTERNAL = "external"
 
 
-def _limit(_: Any, __: Any, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"limit must be an int, not {type(value).__name__}")
-    if not 1 <= value <= MAX_SEARCH_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}, not {value}")
-
-
 @attrs.frozen(kw_only=True)
 class DataAssetSearchParams(RequestModel):
     """A data asset search (``POST /data_assets/search``). ``query``: free text, or fields
@@ -254,7 +244,7 @@ class DataAssetSearchParams(RequestModel):
     query: str | None = attrs.field(default=None, validator=optional(str))
     next_token: str | None = attrs.field(default=None, validator=optional(str))
     offset: int | None = attrs.field(default=None, validator=optional(int))
-    limit: int | None = attrs.field(default=None, validator=_limit)
+    limit: int | None = attrs.field(default=None, validator=search_limit)
     sort_field: DataAssetSortBy | None = attrs.field(
         default=None, converter=attrs.converters.optional(DataAssetSortBy)
     )

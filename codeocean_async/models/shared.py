@@ -3,12 +3,15 @@ the data assets attached to a capsule, pipeline or cloud workstation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ._enums import OpenEnum
 from ._request import RequestModel, as_tuple, optional, optional_list
 
 __all__ = [
+    "MAX_SEARCH_LIMIT",
     "DataAssetAttachParams",
     "DataAssetAttachResults",
     "DownloadFileURL",
@@ -25,7 +28,31 @@ __all__ = [
     "SortOrder",
     "UserPermissions",
     "UserRole",
+    "search_limit",
+    "search_offset",
 ]
+
+
+#: The largest page a search answers (``limit``).
+MAX_SEARCH_LIMIT = 1000
+
+
+def search_limit(_: object, attribute: Any, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"limit must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_SEARCH_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}, not {value}")
+
+
+def search_offset(_: object, attribute: Any, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"offset must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"offset must be >= 0, not {value}")
 
 
 class UserRole(OpenEnum):
