@@ -3,6 +3,8 @@
 Runs on asyncio and trio (anyio). Start with :class:`AsyncCodeOcean`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncCodeOcean
 from ._config import PollPolicy, RetryPolicy
 from ._converter import from_json, to_json
@@ -121,6 +123,10 @@ from .models import (
     Version,
 )
 from .resources import Capsules, Computations, CustomMetadataRoutes, DataAssets, Pipelines
+from .resources.files import OnProgress
+
+if TYPE_CHECKING:
+    from ._waits import CompletionStream
 
 __all__ = [
     "APIConnectionError",
@@ -155,6 +161,7 @@ __all__ = [
     "ClientClosedError",
     "CloudWorkstationSource",
     "CodeOceanError",
+    "CompletionStream",
     "Computation",
     "ComputationEndStatus",
     "ComputationFailedError",
@@ -203,6 +210,7 @@ __all__ = [
     "Launched",
     "NamedRunParam",
     "NotFoundError",
+    "OnProgress",
     "OriginalCapsuleInfo",
     "Outcome",
     "Ownership",
@@ -245,3 +253,13 @@ __all__ = [
     "to_json",
     "write_specs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``as_completed``'s iterator lives with the batch helpers, imported on a batch's first
+    # use (not with the package): its name resolves on first access.
+    if name == "CompletionStream":
+        from ._waits import CompletionStream
+
+        return CompletionStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

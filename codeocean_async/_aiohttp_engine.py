@@ -26,7 +26,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._trace import current_trace
+from ._trace import STREAM_BODY, current_trace
 
 __all__ = ["QuietAiohttpTransport", "map_aiohttp_error"]
 
@@ -168,7 +168,7 @@ class QuietAiohttpTransport(AiohttpTransport):
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
         body = None
-        if _read_first(response):
+        if _read_first(response) and not request.extensions.get(STREAM_BODY):
             try:
                 with _mapped:
                     body = await response.read()

@@ -36,6 +36,7 @@ from ._errors import (
 from ._http import HTTPPipeline
 from ._redact import Secrets
 from ._status import error_from_response, shorten
+from ._trace import STREAM_BODY
 from ._version import __version__
 
 __all__ = ["OnProgress", "SignedURL", "download_to", "read_text"]
@@ -46,6 +47,16 @@ OnProgress = Callable[[int, int | None], object]
 
 _HEADERS = {"accept-encoding": "identity", "user-agent": f"codeocean-async/{__version__}"}
 _DRAIN_SECONDS = 5.0
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: A downloaded file's mode, as ``open()`` would have made it (``mkstemp`` makes it private).
+_FILE_MODE = 0o666 & ~_umask()
 _RANGE_NOT_SATISFIABLE = 416  # S3's answer to a range over an empty object
 
 
@@ -112,7 +123,7 @@ async def _opened(
         "GET",
         signed.url,
         headers={**_HEADERS, **headers},
-        extensions={"timeout": http.timeout.as_dict()},
+        extensions={"timeout": http.timeout.as_dict(), STREAM_BODY: True},
     )
     try:
         response = await http.engine_for(signed.url).handle_async_request(request)
@@ -181,6 +192,8 @@ async def download_to(
     descriptor, temporary = await anyio.to_thread.run_sync(make)
     done = False
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, _FILE_MODE)
         with os.fdopen(descriptor, "wb") as file, _deadline(timeout, signed, "the download"):
             async with _opened(http, signed, {}) as (response, chunks):
                 if not response.is_success:

@@ -31,7 +31,7 @@ from ._errors import (
 from ._ids import check_id
 from ._operations import Operation
 from ._redact import Secrets
-from ._retry import OnRetry, next_retry
+from ._retry import OnRetry, gone_after_resend, next_retry
 from ._sender import ClientRoute, Route, TransportRoute
 from ._status import version_refusal
 from ._wire import culprit, decode
@@ -85,10 +85,8 @@ class HTTPPipeline:
         self._original: HTTPPipeline | None = None  # set on copies: closing it closes them too
 
     def copy(self, *, timeout: httpx.Timeout, retry: RetryPolicy) -> HTTPPipeline:
-        """A pipeline over the same httpx client with other settings (``with_options``).
-
-        It shares the secrets and the last ``Date`` header seen (``last_date``).
-        """
+        """A pipeline over the same httpx client with other settings (``with_options``),
+        sharing the secrets and the last ``Date`` header seen (``last_date``)."""
         copy = HTTPPipeline(
             client=self._client,
             base_url=self._base_url,
@@ -281,6 +279,8 @@ class HTTPPipeline:
                         now=now,
                     )
                 except (APIConnectionError, APIStatusError) as exc:
+                    if gone_after_resend(exc, attempt, progress.maybe_sent):
+                        return exc.response  # type: ignore[union-attr]
                     next_delay = next_retry(
                         exc, request, attempt, idempotent, deadline, policy, _rng
                     )

@@ -1,8 +1,9 @@
 """How the answers of older deployments (and the docs' own shapes) are read into today's models.
 
-Pre-3.1 capsule statuses and keys (``keywords``, ``published_capsule``), and ``versions`` as the
-docs type it (a dictionary) beside the list the SDK reads. Registered on the converter by
-``_converter.configure_converter``.
+Pre-3.1 capsule statuses and keys (``keywords``, ``published_capsule``), ``versions`` as the
+docs type it (a dictionary) beside the list the SDK reads, and an App Panel process's
+categories and parameters as one object (the official SDK's shape) beside the docs' lists.
+Registered on the converter by ``_converter.configure_converter``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
+from .models.app_panel import AppPanelProcess
 from .models.capsules import Capsule, CapsuleStatus, Version
 
 __all__ = ["register_legacy"]
@@ -60,3 +62,17 @@ def register_legacy(conv: cattrs.Converter) -> None:
         return base_capsule(data, Capsule)
 
     conv.register_structure_hook(Capsule, structure_capsule)
+
+    base_process = make_dict_structure_fn(AppPanelProcess, conv)
+
+    def structure_process(value: Any, _: Any) -> AppPanelProcess:
+        # The docs give a process lists of categories and parameters; the official SDK reads
+        # one object of each: a single object is read as a list of one.
+        if isinstance(value, Mapping):
+            value = {
+                k: [v] if k in ("categories", "parameters") and isinstance(v, Mapping) else v
+                for k, v in value.items()
+            }
+        return base_process(value, AppPanelProcess)
+
+    conv.register_structure_hook(AppPanelProcess, structure_process)

@@ -12,6 +12,7 @@ import httpx
 from ._config import RETRY_AFTER_MIN, RetryPolicy
 from ._errors import (
     APIConnectionError,
+    NotFoundError,
     RateLimitError,
     ServerError,
     parse_retry_after,
@@ -19,6 +20,7 @@ from ._errors import (
 
 __all__ = [
     "OnRetry",
+    "gone_after_resend",
     "next_retry",
     "retry_delay",
 ]
@@ -89,3 +91,14 @@ def next_retry(
         exc,
     )
     return delay
+
+
+def gone_after_resend(exc: BaseException, attempt: int, maybe_sent: bool) -> bool:
+    """A DELETE resent after an attempt that may have reached the server, answered 404: that
+    attempt did it (what it deleted is gone), so the request succeeded."""
+    return (
+        isinstance(exc, NotFoundError)
+        and attempt > 1
+        and maybe_sent
+        and exc.response.request.method == "DELETE"
+    )

@@ -13,7 +13,11 @@ from typing import Any
 
 import httpx
 
-__all__ = ["WireTrace", "current_trace"]
+__all__ = ["STREAM_BODY", "WireTrace", "current_trace"]
+
+#: A request extension: the answer's body is streamed to the caller as it comes (a download),
+#: never read whole by the engine first (the aiohttp engine reads small API answers up front).
+STREAM_BODY = "codeocean_async.stream_body"
 
 # Without trace events (a transport other than httpcore's), only these prove nothing was sent.
 _NEVER_SENT = (httpx.ConnectError, httpx.PoolTimeout)

@@ -4,6 +4,7 @@ storage host (which never receives the token), and storage that breaks the body,
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -188,3 +189,42 @@ async def test_a_capped_read_stops_early_when_storage_ignores_range(engine: Engi
             text = await client.computations.read_result_text(run["id"], "output", max_bytes=10)
     assert text == "y" * 10
     assert storage.requests[0].headers["range"] == "bytes=0-9"
+
+
+async def test_a_large_file_streams_to_disk_in_pieces_on_either_engine(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The aiohttp engine reads small API answers whole before handing them over; a download
+    # must not be read so: its progress comes piece by piece, never the whole file at once.
+    fake = FakeCodeOcean()
+    run = fake.add_computation()
+    blob = bytes(range(256)) * 16_384  # 4 MiB
+    fake.add_result_file(run["id"], "big.bin", blob)
+    seen: list[int] = []
+    with served(fake) as url:
+        async with client_on(url, fake, engine) as client:
+            saved = await client.computations.download_result(
+                run["id"], "big.bin", tmp_path, on_progress=lambda done, _: seen.append(done)
+            )
+    assert saved.read_bytes() == blob
+    assert seen[0] == 0
+    assert seen[-1] == len(blob)
+    assert len(seen) > 4  # pieces, not one read of the whole body
+    assert seen[1] < len(blob)
+
+
+async def test_a_downloaded_file_has_the_mode_open_would_give_it(tmp_path: Path) -> None:
+    # mkstemp makes its file private (0600); the file kept is made as open() would make it.
+    fake = FakeCodeOcean()
+    run = fake.add_computation()
+    fake.add_result_file(run["id"], "output", b"ok\n")
+    async with co.AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=fake.token,
+        transport=fake.transport(),
+        allow_insecure_http=True,
+    ) as client:
+        saved = await client.computations.download_result(run["id"], "output", tmp_path)
+    written_by_open = tmp_path / "by_open"
+    written_by_open.write_bytes(b"")
+    assert stat.S_IMODE(saved.stat().st_mode) == stat.S_IMODE(written_by_open.stat().st_mode)

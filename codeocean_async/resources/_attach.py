@@ -76,4 +76,5 @@ async def detach(
 ) -> None:
     """``DELETE .../data_assets/`` (the trailing slash is the official SDK's) with a JSON array
     of IDs as its body; every ID is checked before anything is sent."""
-    await http.call(op, path_params=path_params, body=_detach_ids(data_asset_ids))
+    # Not resent once it may have arrived: a second detach of what the first detached fails.
+    await http.call(op, path_params=path_params, body=_detach_ids(data_asset_ids), idempotent=False)

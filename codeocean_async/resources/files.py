@@ -202,8 +202,9 @@ class ComputationResults(_FileRoutes):
         The file comes from its signed ``download_url``, never sent Code Ocean's headers (the
         token stays with Code Ocean). It is written to a temporary file beside ``dest`` and
         renamed at the end, so a failed or cancelled download leaves nothing behind.
-        ``timeout``: seconds for the whole transfer (the client's network timeouts apply to
-        each read either way; the URL's request has the client's retry budget).
+        ``timeout``: seconds for the whole transfer; ``None`` sets no deadline on it (a large
+        file may take hours), and each read is still bounded by the client's read timeout. The
+        request for the signed URL has the client's retry budget, as every API request.
         ``on_progress(bytes_so_far, total_or_None)`` is called as it goes.
         A refusal by storage raises the ``APIStatusError`` of its status, a transport failure
         ``APIConnectionError``; neither shows the URL's signature.

@@ -145,7 +145,8 @@ class FaultPlan:
         """The fault for this request (logged as injected), or None. The fake calls this."""
         if not path.startswith(_API_PREFIX + "/"):
             return None
-        segments = path[len(_API_PREFIX) + 1 :].split("/")
+        # A trailing slash (the detach routes') matches the route scripted with or without it.
+        segments = path[len(_API_PREFIX) + 1 :].rstrip("/").split("/")
         method = method.upper()
         with self._lock:
             fault = self._pick(method, segments)
