@@ -44,6 +44,11 @@ class FakeCodeOcean(ParentSeeding, AssetSeeding):
 
     Result and data asset files (``add_result_file``, ``add_data_asset_file``) are served by a
     second host, :attr:`storage`, through signed URLs; :meth:`transport` reaches both hosts.
+
+    ``base_time`` is the epoch its clock starts at (2023-11-14 by default, for stable output).
+    A client reconciling an uncertain run or capture trusts a server clock only near its own:
+    to test a reconciliation, pass ``base_time=int(time.time())`` (the pytest plugin's
+    ``codeocean_fake`` does).
     """
 
     def __init__(
