@@ -38,10 +38,19 @@ with DAG(
     schedule=None,
     start_date=START,
     catchup=False,
-    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=0)},
+    default_args={"retries": 3, "retry_delay": dt.timedelta(seconds=0)},
 ) as retried:
-    # The first try's wait times out while the run goes on; the retry waits on that run.
+    # The first try's wait times out while the run goes on; a retry waits on that run.
     CodeOceanRunOperator(task_id="slow", capsule_id=CAPSULE, timeout=0.2)
+
+with DAG(
+    "codeocean_relaunched",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=0)},
+) as relaunched:
+    CodeOceanRunOperator(task_id="again", capsule_id=CAPSULE)
 
 with DAG("codeocean_sensor", schedule=None, start_date=START, catchup=False) as sensor:
     CodeOceanComputationSensor(
