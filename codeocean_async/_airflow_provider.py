@@ -40,7 +40,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [
-            {"integration-name": "Code Ocean", "python-modules": ["codeocean_async.airflow.sensors"]}
+            {
+                "integration-name": "Code Ocean",
+                "python-modules": ["codeocean_async.airflow.sensors"],
+            }
         ],
         "triggers": [
             {

@@ -37,6 +37,7 @@ __all__ = [
     "failure_message",
     "follow",
     "from_xcom",
+    "outcome_of",
     "run_params",
     "seconds_left",
     "to_xcom",
@@ -108,8 +109,7 @@ def capture_params(capture: Any) -> dict[str, Any] | None:
     unknown = set(capture) - {"name", "mount", "tags", "description"}
     if unknown or "name" not in capture or "mount" not in capture:
         raise ValueError(
-            "capture takes 'name' and 'mount' (and 'tags', 'description'), "
-            f"got {sorted(capture)}"
+            f"capture takes 'name' and 'mount' (and 'tags', 'description'), got {sorted(capture)}"
         )
     result = dict(capture)
     if "tags" in result:
@@ -155,9 +155,7 @@ async def wait_for(
     parent: dict[str, Any] = {}
     if PARENT_KEYWORDS:
         parent = {"capsule_id": capsule_id, "pipeline_id": pipeline_id}
-    return await client.computations.wait_for_completion(
-        computation_id, timeout=timeout, **parent
-    )
+    return await client.computations.wait_for_completion(computation_id, timeout=timeout, **parent)
 
 
 async def follow(
@@ -197,7 +195,8 @@ async def follow(
             "message": f"waiting for Code Ocean computation {computation_id} failed: "
             f"{type(exc).__name__}: {exc}",
         }
-    return {**base, "status": "finished", "computation": to_xcom(done), "outcome": str(done.outcome)}
+    outcome = str(done.outcome)
+    return {**base, "status": "finished", "computation": to_xcom(done), "outcome": outcome}
 
 
 def outcome_of(event: Mapping[str, Any]) -> Outcome | None:

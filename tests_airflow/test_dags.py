@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from airflow.utils.state import DagRunState, TaskInstanceState
 from dags.codeocean_dags import failing, relaunched, retried, sensor, variants
+from sqlalchemy import select
 
 from codeocean_async.airflow import triggers
 from codeocean_async.testing import FakeCodeOcean

@@ -61,8 +61,8 @@ CLIENTS = LoopClients(_client_for)
 class CodeOceanHook(BaseHook):
     """A ``codeocean`` connection as an ``AsyncCodeOcean``::
 
-        async with CodeOceanHook("codeocean_default").get_client() as client:
-            capsule = await client.capsules.get(capsule_id)
+    async with CodeOceanHook("codeocean_default").get_client() as client:
+        capsule = await client.capsules.get(capsule_id)
     """
 
     conn_name_attr = "conn_id"
