@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,11 +19,26 @@ from pathlib import Path
 import pytest
 
 HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+HERE = Path(__file__).parent
+DAGS = HOME / "dags"
+
+
+def readme_dag() -> str:
+    """The complete DAG of the README's "Airflow" section."""
+    section = (HERE.parent / "README.md").read_text().split("\n## Airflow\n", 1)[1]
+    return re.findall(r"^```py\n(.*?)^```", section, re.DOTALL | re.MULTILINE)[0]
+
+
+# The DAGs folder: the tests' DAGs and the README's, as files (dag.test() syncs them to the DB).
+DAGS.mkdir()
+shutil.copy(HERE / "dags" / "codeocean_dags.py", DAGS)
+(DAGS / "readme_dag.py").write_text(readme_dag())
+sys.path.insert(0, str(DAGS))
 os.environ.update(
     {
         "AIRFLOW_HOME": str(HOME),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).parent / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from airflow.utils.state import DagRunState, TaskInstanceState
-from dags.codeocean_dags import failing, relaunched, retried, sensor, variants
+from codeocean_dags import failing, relaunched, retried, sensor, variants
 from sqlalchemy import select
 
 from codeocean_async.airflow import triggers
