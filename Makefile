@@ -37,13 +37,14 @@ pytest: $(STAMP)
 $(AIRFLOW_STAMP): pyproject.toml
 	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -e '.[airflow,testing]' 'pytest>=8.2' 'anyio>=4.4'
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -e '.[airflow,testing]' 'pytest>=8.2' 'anyio>=4.4' 'mypy>=1.11'
 	@touch $(AIRFLOW_STAMP)
 
-## test-airflow: the Airflow provider on a real Airflow 3 (its own .venv-airflow, so Airflow's
-## pins never constrain the SDK's): unit tests, real DAGs through dag.test() against the fake
-## over sockets, and 200 triggers in one event loop.
+## test-airflow: the Airflow provider on a real Airflow 3, in its own .venv-airflow (so Airflow's
+## pins never constrain the SDK's): mypy --strict on the provider, unit tests, real DAGs through
+## dag.test() against the fake over sockets, and 200 triggers in one event loop.
 test-airflow: $(AIRFLOW_STAMP)
+	$(AIRFLOW_VENV)/bin/mypy --config-file tests_airflow/mypy.ini
 	$(AIRFLOW_VENV)/bin/python -m pytest -c tests_airflow/pytest.ini tests_airflow
 
 ## bench: the benchmarks against the fake Code Ocean in its own process; prints ratio tables.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_the_three_run_variants_defer_and_complete_with_one_run_request_each(
-    fake, served, deferred
+    fake, served, deferred, capfd
 ):
     cap = fake.add_capsule(versions=(1,))
     pipe = fake.add_pipeline()
@@ -103,6 +104,11 @@ def test_the_three_run_variants_defer_and_complete_with_one_run_request_each(
     kept = kept_by_airflow(run)
     assert cap["id"] in kept
     assert fake.token not in kept
+    # Nor in the logs: the token, nor the base64 of the Basic header made from it.
+    logged = "".join(capfd.readouterr())
+    assert f"launched Code Ocean computation {results['latest']['id']}" in logged
+    for secret in (fake.token, base64.b64encode(f"{fake.token}:".encode()).decode()):
+        assert secret not in logged
 
 
 def test_a_failing_run_fails_its_task_naming_the_outcome(fake, served, capfd):

@@ -15,6 +15,7 @@ from airflow.sdk.module_loading import import_string
 from codeocean_async import AsyncCodeOcean
 from codeocean_async._airflow_support import LoopClients
 from codeocean_async.airflow import (
+    CodeOceanComputationSensor,
     CodeOceanComputationTrigger,
     CodeOceanHook,
     CodeOceanRunOperator,
@@ -227,3 +228,21 @@ def test_killing_a_task_that_waits_in_the_worker_stops_the_run(fake, local):
     op.on_kill()
 
     assert [r.method for r in fake.requests if r.method == "DELETE"] == ["DELETE"]
+
+
+def test_a_sensor_that_does_not_defer_pokes_until_the_run_finishes(fake, local):
+    cap = fake.add_capsule()
+    running = fake.add_computation(capsule_id=cap["id"], durations=(60, 60, 60))
+    failed = fake.add_computation(capsule_id=cap["id"], outcome="failed")
+    sensor = CodeOceanComputationSensor(task_id="s", computation_id=running["id"], deferrable=False)
+    assert sensor.poke(context()).is_done is False
+
+    sensor.computation_id = failed["id"]
+    with pytest.raises(AirflowException, match="finished failed"):
+        sensor.poke(context())
+    lenient = CodeOceanComputationSensor(
+        task_id="s", computation_id=failed["id"], deferrable=False, raise_on_failure=False
+    )
+    done = lenient.poke(context())
+    assert done.is_done is True
+    assert done.xcom_value["id"] == failed["id"]

@@ -34,7 +34,7 @@ class CodeOceanComputationTrigger(BaseTrigger):
         capsule_id: str | None = None,
         pipeline_id: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow is untyped there
         self.computation_id = computation_id
         self.conn_id = conn_id
         self.deadline = deadline
@@ -64,7 +64,7 @@ class CodeOceanComputationTrigger(BaseTrigger):
         )
         if event["status"] != "finished":
             self.log.warning("%s", event["message"])
-        yield TriggerEvent(event)
+        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def on_kill(self) -> None:
         """The user killed the deferred task: stop the computation."""
