@@ -246,3 +246,32 @@ def test_a_sensor_that_does_not_defer_pokes_until_the_run_finishes(fake, local):
     done = lenient.poke(context())
     assert done.is_done is True
     assert done.xcom_value["id"] == failed["id"]
+
+
+def test_without_a_task_state_store_the_launch_is_kept_in_a_variable(fake, local, monkeypatch):
+    """Airflow before 3.3: a Variable keyed by dag, task, run and map index (XCom is cleared
+    when a retry starts)."""
+    kept: dict[str, str] = {}
+
+    class Variable:
+        get = staticmethod(lambda key, default=None: kept.get(key, default))
+        set = staticmethod(kept.__setitem__)
+        delete = staticmethod(kept.pop)
+
+    monkeypatch.setattr(operators, "Variable", Variable)
+    cap = fake.add_capsule()
+    op = CodeOceanRunOperator(task_id="t", capsule_id=cap["id"])
+    ctx = {"ti": TI()}
+    with pytest.raises(TaskDeferred):
+        op.execute(ctx)
+    (launched,) = fake.created_computations
+    assert kept == {"codeocean_async:d:t:r:-1": launched}
+
+    with pytest.raises(TaskDeferred) as again:  # the retry
+        op.execute({"ti": TI()})
+    assert again.value.trigger.computation_id == launched
+    assert fake.created_computations == [launched]
+    final = {**fake.computations[launched], "state": "completed", "end_status": "succeeded"}
+    done = {"status": "finished", "computation": final}
+    assert op.execute_complete({"ti": TI()}, done)["id"] == launched
+    assert kept == {}  # succeeded: a later run of the task launches anew
