@@ -188,7 +188,7 @@ async def follow(
             "computation": None if last is None else to_xcom(last),
             "message": f"timed out waiting for Code Ocean computation {computation_id}: {exc}",
         }
-    except (CodeOceanError, OSError, ValueError) as exc:
+    except Exception as exc:  # any failure is the task's to report: the event names it
         return {
             **base,
             "status": "error",

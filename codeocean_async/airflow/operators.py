@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from airflow.sdk import BaseOperator, Context, Variable
 
-from .._airflow_support import capture_params, run_params, to_xcom, wait_for
+from .._airflow_support import capture_params, run_params, seconds_left, to_xcom, wait_for
 from ..models import Computation, Outcome, RunParams
 from .hooks import CodeOceanHook
 from .triggers import CodeOceanComputationTrigger, computation_from_event
@@ -152,7 +152,7 @@ class CodeOceanRunOperator(BaseOperator):
                 ),
                 method_name="execute_complete",
             )
-        done = anyio.run(self._wait, computation.id, params, self.timeout)
+        done = anyio.run(self._wait, computation.id, params, seconds_left(deadline))
         return self._finish(context, done)
 
     async def _launch_or_resume(
