@@ -74,7 +74,17 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("client", {"_client"}),
     (
         "surface",
-        {"__init__", "__main__", "cli", "_cli", "_demo", "testing", "airflow"},
+        {
+            "__init__",
+            "__main__",
+            "cli",
+            "_cli",
+            "_demo",
+            "testing",
+            "airflow",
+            "_airflow_provider",
+            "_airflow_support",
+        },
     ),
 ]
 HELPERS_NEVER_IMPORT = {"_http", "_launch", "_reconcile", "_capture", "_client", "resources"}
