@@ -16,7 +16,7 @@ import inspect
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -34,6 +34,8 @@ __all__ = [
     "OnUpdate",
     "StateFollower",
     "check_timeout",
+    "follow_to_end",
+    "timeout_error",
     "wait_until_finished",
 ]
 
@@ -174,15 +176,20 @@ class StateFollower(Generic[T]):
             raise self._timeout_error()
 
     def _timeout_error(self) -> WaitTimeoutError:
-        last = self._last
-        followed = self._followed
-        state = f"; last state seen: {followed.state_of(last)}" if last is not None else ""
-        return WaitTimeoutError(
-            f"{followed.what} {self._id} did not {followed.goal} within {self._timeout} s"
-            f"{state or '; no state seen'}",
-            computation=last if isinstance(last, Computation) else None,
-            last=last,
-        )
+        return timeout_error(self._followed, self._id, self._timeout, self._last)
+
+
+def timeout_error(
+    followed: Followed[T], item_id: str, timeout: float | None, last: T | None
+) -> WaitTimeoutError:
+    """A wait's ``WaitTimeoutError``: what did not happen within ``timeout``, the last state."""
+    state = f"; last state seen: {followed.state_of(last)}" if last is not None else ""
+    return WaitTimeoutError(
+        f"{followed.what} {item_id} did not {followed.goal} within {timeout} s"
+        f"{state or '; no state seen'}",
+        computation=last if isinstance(last, Computation) else None,
+        last=last,
+    )
 
 
 async def wait_until_finished(
@@ -195,8 +202,16 @@ async def wait_until_finished(
     on_update: OnUpdate | None,
 ) -> Computation:
     """Follow the states to the end; see ``Computations.wait_for_completion``."""
+    states = StateFollower(fetch, computation, timeout=timeout, poll=poll)
+    return await follow_to_end(states, raise_on_failure=raise_on_failure, on_update=on_update)
+
+
+async def follow_to_end(
+    states: AsyncIterator[Computation], *, raise_on_failure: bool, on_update: OnUpdate | None
+) -> Computation:
+    """The last of ``states`` (each handed to ``on_update``), raising for a failure if asked."""
     final: Computation | None = None
-    async for final in StateFollower(fetch, computation, timeout=timeout, poll=poll):
+    async for final in states:
         if on_update is not None:
             result = on_update(final)
             if inspect.isawaitable(result):
