@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING
 
 import attrs
 
 from .._config import OnUncertain, PollPolicy
 from .._operations import operation
 from .._polling import OnUpdate, StateFollower, follow_to_end, wait_until_finished
+from .._shared_waits import SharedFollower
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -24,9 +24,6 @@ from ._attach import attach, detach
 from ._routes import get_computation, start_run
 from .batches import Batches
 from .files import ComputationResults
-
-if TYPE_CHECKING:
-    from .._shared_waits import SharedFollower
 
 __all__ = ["Computations", "check_run_ids"]
 
@@ -217,8 +214,6 @@ class Computations(Batches, ComputationResults):
         pipeline_id: str | None,
         wants_states: bool = True,
     ) -> SharedFollower:
-        from .._shared_waits import SharedFollower  # with the scheduler, on the first wait
-
         return SharedFollower(
             self._bound.waits,
             computation,
