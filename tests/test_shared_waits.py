@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 import codeocean_async as co
-from codeocean_async.testing import Fault, FakeCodeOcean, ManualClock
+from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -236,10 +236,13 @@ async def test_runs_started_elsewhere_are_listed_with_their_capsule_or_fetched_o
     made = [codeocean_fake.add_computation(capsule_id=capsule, durations=(1, 1, 1)) for _ in "abcd"]
     ids = [str(m["id"]) for m in made]
 
-    async def wait_all(**parent: str) -> None:
+    async def one(cid: str, capsule_id: str | None) -> None:
+        await client.computations.wait_for_completion(cid, capsule_id=capsule_id)
+
+    async def wait_all(capsule_id: str | None = None) -> None:
         async with anyio.create_task_group() as tg:
             for cid in ids:
-                tg.start_soon(lambda c=cid: client.computations.wait_for_completion(c, **parent))
+                tg.start_soon(one, cid, capsule_id)
             await anyio.sleep(0.3)
             _advance(codeocean_fake)
 
