@@ -4,9 +4,10 @@ The fake runs in process (its own transport), on the real clock. Every run of on
 about 3 s (0.5 s initializing, 2 s running, 0.5 s finalizing); the client has its default
 PollPolicy. "Independent" is 1,000 tasks, each awaiting its own run's ``wait_for_completion``
 on the same client (as 1,000 web requests or Airflow triggers would): they share the client's
-poll loop. Beside it, the same runs waited on by one ``wait_all`` (its ``Finished`` events). Measured: the requests the fake
-received per run, and the detection delay (the moment a wait saw its run finished minus the
-moment the run finished on the fake, its launch answer plus its planned 3 s).
+poll loop. Beside it, the same runs waited on by one ``wait_all`` (its ``Finished`` events).
+Measured: the requests the fake received per run, and the detection delay (the moment a wait
+saw its run finished minus the moment the run finished on the fake: its launch answer plus its
+planned 3 s).
 """
 
 from __future__ import annotations
