@@ -99,7 +99,7 @@ async def _measure(count: int, waiter: Waiter) -> dict[str, float]:
 
 def run(options: Options) -> Table:
     count = options.pick(1000, 200)
-    rounds = options.rounds_for(1, 1)  # counts and delays of 1,000 runs: one round tells
+    rounds = options.rounds_for(3, 1)  # the ticks are jittered: medians of three rounds
     rows = round_robin(
         NAME,
         [

@@ -12,12 +12,13 @@ are the request pipeline's business. The caller's own cancellation (a cancelled 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import attrs
@@ -33,6 +34,7 @@ __all__ = [
     "Followed",
     "OnUpdate",
     "StateFollower",
+    "States",
     "check_timeout",
     "follow_to_end",
     "timeout_error",
@@ -47,6 +49,17 @@ logger = logging.getLogger("codeocean_async")
 OnUpdate = Callable[[Any], Awaitable[object] | object]
 #: Read one item's current state by its ID.
 Fetch = Callable[[str], Awaitable[T]]
+
+
+class States(Protocol):
+    """A wait's states as an async iterator that can be closed early (``StateFollower``,
+    ``_shared_waits.SharedFollower``)."""
+
+    def __aiter__(self) -> States: ...
+
+    async def __anext__(self) -> Computation: ...
+
+    async def aclose(self) -> None: ...
 
 
 @attrs.frozen
@@ -134,6 +147,9 @@ class StateFollower(Generic[T]):
     def __aiter__(self) -> StateFollower[T]:
         return self
 
+    async def aclose(self) -> None:
+        """Nothing to release (a ``StateFollower`` holds nothing between steps)."""
+
     async def __anext__(self) -> T:
         if self._pending is not None:  # the item the caller passed in
             self._last, self._pending = self._pending, None
@@ -207,15 +223,17 @@ async def wait_until_finished(
 
 
 async def follow_to_end(
-    states: AsyncIterator[Computation], *, raise_on_failure: bool, on_update: OnUpdate | None
+    states: States, *, raise_on_failure: bool, on_update: OnUpdate | None
 ) -> Computation:
-    """The last of ``states`` (each handed to ``on_update``), raising for a failure if asked."""
+    """The last of ``states`` (each handed to ``on_update``), raising for a failure if asked;
+    ``states`` is closed however this ends (an ``on_update`` that raises, say)."""
     final: Computation | None = None
-    async for final in states:
-        if on_update is not None:
-            result = on_update(final)
-            if inspect.isawaitable(result):
-                await result
+    async with contextlib.aclosing(states):
+        async for final in states:
+            if on_update is not None:
+                result = on_update(final)
+                if inspect.isawaitable(result):
+                    await result
     assert final is not None  # follow_states always yields, and ends on a terminal state
     if raise_on_failure and final.outcome is not Outcome.SUCCEEDED:
         raise ComputationFailedError(

@@ -235,6 +235,11 @@ class SharedFollower:
     def __aiter__(self) -> SharedFollower:
         return self
 
+    async def aclose(self) -> None:
+        """Stop following: the wait leaves the loop at once (dropping the iterator does too)."""
+        self._ended = True
+        self._part()
+
     async def __anext__(self) -> Computation:
         if self._ended:
             raise StopAsyncIteration

@@ -160,10 +160,11 @@ async def test_cancelling_one_wait_or_the_loop_runner_leaves_the_others_finishin
             await anyio.sleep(0.1)
             runner = hub._runner
             assert runner is not None
-            scopes[runner.number - min(w for w in hub._waiters)].cancel()  # the loop's runner
+            scopes[[r.id for r in runs].index(runner.id)].cancel()  # the loop's runner
             scopes[5].cancel()
             await anyio.sleep(0.1)
             assert hub._runner is not None  # handed over, and the loop goes on
+            assert hub._runner is not runner
             codeocean_fake.reset_requests()
             await anyio.sleep(0.2)
             assert _kinds(codeocean_fake)["list"] >= 1
@@ -328,3 +329,58 @@ async def test_shared_watches_yield_every_state_in_order(
     states = ["initializing", "running", "finalizing", "completed"]
     assert dict(seen) == {run.id: states for run in runs}
     assert _kinds(codeocean_fake)["get"] == 0
+
+
+async def test_a_listing_cut_by_the_runners_cancellation_is_sent_again_at_once(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
+    capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
+    made = [codeocean_fake.add_computation(capsule_id=capsule, durations=(1, 1, 1)) for _ in "abcd"]
+    codeocean_fake.faults.script("GET", "/capsules/*/computations", Fault.slow(0.3))
+    steady = co.PollPolicy(initial=2, maximum=2, jitter=0)  # the next tick is 2 s off
+    hub = client.computations._bound.waits
+    scopes = [anyio.CancelScope() for _ in made]
+    finals: list[co.Computation] = []
+
+    async def one(i: int) -> None:
+        with scopes[i]:
+            finals.append(
+                await client.computations.wait_for_completion(
+                    str(made[i]["id"]), capsule_id=capsule, poll=steady
+                )
+            )
+
+    with anyio.fail_after(GUARD):
+        async with anyio.create_task_group() as tg:
+            for i in range(len(made)):
+                tg.start_soon(one, i)
+            await anyio.sleep(0.1)  # the first listing is on its way, in the runner's task
+            assert _kinds(codeocean_fake) == {"list": 1}
+            runner = hub._runner
+            assert runner is not None
+            _advance(codeocean_fake)
+            scopes[[m["id"] for m in made].index(runner.id)].cancel()
+            await anyio.sleep(0.2)
+            # The next runner asked again at once, not a tick (2 s) later, and it answered.
+            assert _kinds(codeocean_fake) == {"list": 2}
+    assert len(finals) == 3
+
+
+async def test_a_dropped_watch_or_a_raising_on_update_leaves_the_loop(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
+    capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
+    runs = await _launch(client, capsule, 3)
+    hub = client.computations._bound.waits
+    async for state in client.computations.watch(runs[0]):
+        assert state.state is co.ComputationState.INITIALIZING
+        break
+    assert hub.waiting == 0  # left early: the run is no longer followed
+
+    def on_update(computation: co.Computation) -> None:
+        raise RuntimeError("the caller's bug")
+
+    with pytest.raises(RuntimeError):
+        await client.computations.wait_for_completion(runs[1], on_update=on_update)
+    assert hub.waiting == 0
+    await _quiet_after(codeocean_fake, client)
