@@ -113,12 +113,11 @@ class SharedWaits:
         cid = computation.id if isinstance(computation, Computation) else computation
         waiter = _Waiter(next(self._numbers), cid, wants_states)
         self._waiters[waiter.number] = waiter
-        seen = self._scheduler.last_seen(cid)  # followed for another wait already
-        first = computation if isinstance(computation, Computation) else seen
-        if seen is not None and first is not None:
-            waiter.last = first
+        seen = self._scheduler.last_seen(cid)  # followed for another wait already: the latest
+        if seen is not None:  # state polled is this one's first (each change after it follows)
+            waiter.last = seen
             if wants_states:
-                waiter.states.append(first)
+                waiter.states.append(seen)
         self._scheduler.add(
             computation, index=waiter.number, parent=parent, timeout=timeout, poll=poll,
             get=readers.get,

@@ -384,3 +384,20 @@ async def test_a_dropped_watch_or_a_raising_on_update_leaves_the_loop(
         await client.computations.wait_for_completion(runs[1], on_update=on_update)
     assert hub.waiting == 0
     await _quiet_after(codeocean_fake, client)
+
+
+async def test_a_wait_alone_sends_what_it_did_a_get_of_its_run_per_tick(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
+    capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
+    (run,) = await _launch(client, capsule, 1)
+    codeocean_fake.reset_requests()
+    with anyio.fail_after(GUARD):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.computations.wait_for_completion, run)
+            await anyio.sleep(0.2)
+            _advance(codeocean_fake)
+    paths = {r.path for r in codeocean_fake.requests}
+    assert paths == {f"/api/v1/computations/{run.id}"}  # its own GETs, no listing
+    assert 1 <= len(codeocean_fake.requests) <= 0.2 * RATE + 2
+    await _quiet_after(codeocean_fake, client)
