@@ -56,7 +56,7 @@ async def test_many_independent_waits_send_a_listing_per_tick_and_no_get(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
 ) -> None:
     capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
-    runs = await _launch(client, capsule, 300)
+    runs = await _launch(client, capsule, 1000)
     codeocean_fake.reset_requests()
     finals: dict[str, co.Computation] = {}
 
@@ -72,9 +72,9 @@ async def test_many_independent_waits_send_a_listing_per_tick_and_no_get(
             kinds = _kinds(codeocean_fake)
             elapsed = anyio.current_time() - started
             _advance(codeocean_fake)
-    assert kinds["get"] == 0  # 300 waits, and not one GET
+    assert kinds["get"] == 0  # 1,000 waits, and not one GET
     assert 1 <= kinds["list"] <= elapsed * RATE + 2  # a listing per tick, under the rate cap
-    assert len(finals) == 300
+    assert len(finals) == 1000
     assert all(f.outcome is co.Outcome.SUCCEEDED for f in finals.values())
     assert _kinds(codeocean_fake)["get"] == 0
     await _quiet_after(codeocean_fake, client)
@@ -401,3 +401,35 @@ async def test_a_wait_alone_sends_what_it_did_a_get_of_its_run_per_tick(
     assert paths == {f"/api/v1/computations/{run.id}"}  # its own GETs, no listing
     assert 1 <= len(codeocean_fake.requests) <= 0.2 * RATE + 2
     await _quiet_after(codeocean_fake, client)
+
+
+async def test_two_waits_on_one_run_share_its_gets_and_keep_their_own_deadlines(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
+    capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
+    (run,) = await _launch(client, capsule, 1)
+    eager = co.PollPolicy(initial=0.125, maximum=0.125, jitter=0)
+    codeocean_fake.reset_requests()
+    results: dict[str, object] = {}
+
+    async def one(name: str, timeout: float | None) -> None:
+        try:
+            results[name] = await client.computations.wait_for_completion(
+                run.id, timeout=timeout, poll=eager
+            )
+        except co.WaitTimeoutError as exc:
+            results[name] = exc
+
+    with anyio.fail_after(GUARD):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(one, "short", 0.2)
+            tg.start_soon(one, "long", None)
+            await anyio.sleep(0.5)
+            assert list(results) == ["short"]
+            _advance(codeocean_fake)
+    short, long = results["short"], results["long"]
+    assert isinstance(short, co.WaitTimeoutError)
+    assert isinstance(long, co.Computation)
+    assert long.finished
+    # One run followed once: a GET per 0.125 s tick for both waits (about 6), not two (12).
+    assert len(codeocean_fake.requests) <= 8
