@@ -139,7 +139,7 @@ class WaitScheduler(WaitState):
             self._by_parent[parent] = self._by_parent.get(parent, 0) + 1
             threshold = 1 if self._strategy == "list" else LIST_THRESHOLD
             if parent in self._groups or self._by_parent[parent] >= threshold:
-                self._join_group(parent, now)
+                self._join_group(parent, now, watch)
         if watch.group is None:
             self._push(watch)
         self._changed.set()

@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import anyio
 import attrs
@@ -105,17 +105,26 @@ class WaitState:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else math.inf
 
-    def _join_group(self, parent: Parent, now: float) -> None:
+    def _join_group(self, parent: Parent, now: float, newcomer: Watch | None = None) -> None:
+        """Group the runs of ``parent``: all of them for a new group, else ``newcomer`` alone
+        (so a thousand runs joining one by one cost a thousand steps, not a million)."""
         group = self._groups.get(parent)
         if group is None:
             group = self._groups[parent] = Group(parent)
-        for watch in self._watches.values():
+            newcomer = None
+        joined: list[Watch] = []
+        for watch in self._watches.values() if newcomer is None else (newcomer,):
             if watch.parent == parent and watch.group is None and not watch.one_look:
                 watch.group = group
                 group.members[watch.id] = watch
+                joined.append(watch)
+        if not joined and newcomer is not None:
+            return
         group.polls = 0  # a new member may be a short run: look soon
-        unseen = any(w.last is None for w in group.members.values())
-        soonest = min(p.interval(0, _rng) for p in self._policies(group))
+        unseen = any(w.last is None for w in joined)
+        soonest = min(
+            p.interval(0, _rng) for p in self._policies_of(joined or [*group.members.values()])
+        )
         due = now if unseen else now + soonest  # an ID alone: look now
         # Reschedule when no future poll is planned (a new group, or one whose members had all
         # ended, its heap entry gone) or when this one is sooner.
@@ -125,7 +134,9 @@ class WaitState:
 
     def _policies(self, item: Watch | Group) -> list[PollPolicy]:
         """The schedules ``item``'s waits ask for (a group polls at its fastest member's)."""
-        watches = item.members.values() if isinstance(item, Group) else (item,)
+        return self._policies_of(item.members.values() if isinstance(item, Group) else (item,))
+
+    def _policies_of(self, watches: Iterable[Watch]) -> list[PollPolicy]:
         return list({id(p): p for p in (w.poll or self._poll for w in watches)}.values())
 
     def _next_due(self, item: Watch | Group, deadline: float) -> float:
