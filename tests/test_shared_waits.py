@@ -67,7 +67,7 @@ async def test_many_independent_waits_send_a_listing_per_tick_and_no_get(
         async with anyio.create_task_group() as tg:
             for run in runs:
                 tg.start_soon(one, run)
-            while not _kinds(codeocean_fake)["list"]:  # every wait joined, the loop runs
+            while not _kinds(codeocean_fake)["list"]:  # noqa: ASYNC110 - the fake has no event
                 await anyio.sleep(0.01)
             before, started = _kinds(codeocean_fake)["list"], anyio.current_time()
             await anyio.sleep(0.5)  # the runs stay initializing: the loop polls at its pace
