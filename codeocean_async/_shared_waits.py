@@ -118,10 +118,14 @@ class SharedWaits:
             waiter.last = seen
             if wants_states:
                 waiter.states.append(seen)
-        self._scheduler.add(
-            computation, index=waiter.number, parent=parent, timeout=timeout, poll=poll,
-            get=readers.get,
-        )  # fmt: skip
+        try:
+            self._scheduler.add(
+                computation, index=waiter.number, parent=parent, timeout=timeout, poll=poll,
+                get=readers.get,
+            )  # fmt: skip
+        except BaseException:  # refused (it was checked before): the waiter never joined
+            self.leave(waiter)
+            raise
         return waiter
 
     def leave(self, waiter: _Waiter) -> None:
