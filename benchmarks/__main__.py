@@ -18,6 +18,7 @@ from . import (
     launch_wait,
     memory,
     per_request,
+    shared_waits,
     wait_strategies,
 )
 from ._harness import ROOT, Options, pin_client
@@ -31,6 +32,7 @@ SCENARIOS: dict[str, Callable[[Options], Table]] = {
     "client_cost_launch": client_cost.run_launch,
     "launch_wait": launch_wait.run,
     "wait_strategies": wait_strategies.run,
+    "shared_waits": shared_waits.run,
     "memory": memory.run,
     "import_time": import_time.run,
 }

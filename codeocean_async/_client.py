@@ -220,9 +220,10 @@ class AsyncCodeOcean:
 
             await client.with_options(retry=RetryPolicy.none()).capsules.get(capsule_id)
 
-        The copy shares the pool, the launch gate, what it learns of the server's clock and the
+        The copy shares the pool, the launch gate, what it learns of the server's clock, the
         ledger of the runs started (so ``wait_all`` knows a run the original started, and the
-        other way round); closing it closes nothing (close the original).
+        other way round) and the poll loop of its waits; closing it closes nothing (close the
+        original).
         """
         options = attrs.evolve(
             self._bound.options,

@@ -12,12 +12,13 @@ are the request pipeline's business. The caller's own cancellation (a cancelled 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import math
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import attrs
@@ -33,7 +34,10 @@ __all__ = [
     "Followed",
     "OnUpdate",
     "StateFollower",
+    "States",
     "check_timeout",
+    "follow_to_end",
+    "timeout_error",
     "wait_until_finished",
 ]
 
@@ -45,6 +49,17 @@ logger = logging.getLogger("codeocean_async")
 OnUpdate = Callable[[Any], Awaitable[object] | object]
 #: Read one item's current state by its ID.
 Fetch = Callable[[str], Awaitable[T]]
+
+
+class States(Protocol):
+    """A wait's states as an async iterator that can be closed early (``StateFollower``,
+    ``_shared_waits.SharedFollower``)."""
+
+    def __aiter__(self) -> States: ...
+
+    async def __anext__(self) -> Computation: ...
+
+    async def aclose(self) -> None: ...
 
 
 @attrs.frozen
@@ -132,6 +147,9 @@ class StateFollower(Generic[T]):
     def __aiter__(self) -> StateFollower[T]:
         return self
 
+    async def aclose(self) -> None:
+        """Nothing to release (a ``StateFollower`` holds nothing between steps)."""
+
     async def __anext__(self) -> T:
         if self._pending is not None:  # the item the caller passed in
             self._last, self._pending = self._pending, None
@@ -174,15 +192,20 @@ class StateFollower(Generic[T]):
             raise self._timeout_error()
 
     def _timeout_error(self) -> WaitTimeoutError:
-        last = self._last
-        followed = self._followed
-        state = f"; last state seen: {followed.state_of(last)}" if last is not None else ""
-        return WaitTimeoutError(
-            f"{followed.what} {self._id} did not {followed.goal} within {self._timeout} s"
-            f"{state or '; no state seen'}",
-            computation=last if isinstance(last, Computation) else None,
-            last=last,
-        )
+        return timeout_error(self._followed, self._id, self._timeout, self._last)
+
+
+def timeout_error(
+    followed: Followed[T], item_id: str, timeout: float | None, last: T | None
+) -> WaitTimeoutError:
+    """A wait's ``WaitTimeoutError``: what did not happen within ``timeout``, the last state."""
+    state = f"; last state seen: {followed.state_of(last)}" if last is not None else ""
+    return WaitTimeoutError(
+        f"{followed.what} {item_id} did not {followed.goal} within {timeout} s"
+        f"{state or '; no state seen'}",
+        computation=last if isinstance(last, Computation) else None,
+        last=last,
+    )
 
 
 async def wait_until_finished(
@@ -195,12 +218,22 @@ async def wait_until_finished(
     on_update: OnUpdate | None,
 ) -> Computation:
     """Follow the states to the end; see ``Computations.wait_for_completion``."""
+    states = StateFollower(fetch, computation, timeout=timeout, poll=poll)
+    return await follow_to_end(states, raise_on_failure=raise_on_failure, on_update=on_update)
+
+
+async def follow_to_end(
+    states: States, *, raise_on_failure: bool, on_update: OnUpdate | None
+) -> Computation:
+    """The last of ``states`` (each handed to ``on_update``), raising for a failure if asked;
+    ``states`` is closed however this ends (an ``on_update`` that raises, say)."""
     final: Computation | None = None
-    async for final in StateFollower(fetch, computation, timeout=timeout, poll=poll):
-        if on_update is not None:
-            result = on_update(final)
-            if inspect.isawaitable(result):
-                await result
+    async with contextlib.aclosing(states):
+        async for final in states:
+            if on_update is not None:
+                result = on_update(final)
+                if inspect.isawaitable(result):
+                    await result
     assert final is not None  # follow_states always yields, and ends on a terminal state
     if raise_on_failure and final.outcome is not Outcome.SUCCEEDED:
         raise ComputationFailedError(

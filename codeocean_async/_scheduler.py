@@ -25,11 +25,10 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ._config import PollPolicy
-from ._errors import CodeOceanError
 from ._guard import EventSink, unexpected
 from ._ids import check_id
 from ._pacing import Pacer
-from ._wait_state import Done, Group, WaitState, Watch
+from ._wait_state import Done, Group, OnDone, WaitState, Watch
 from .models import Computation
 from .models.batch import Event
 from .models.parent import Parent
@@ -63,7 +62,13 @@ class WaitScheduler(WaitState):
         max_requests_per_second: float | None,
         strategy: Strategy,
         on_event: EventSink | Callable[[Event], object] | None,
+        on_done: OnDone | None = None,
+        resume_cut: bool = False,
     ) -> None:
+        """``on_done`` takes each wait as it ends (``next_done`` then returns only when its
+        caller is cancelled or nothing is followed); with ``resume_cut`` a request cut short is
+        asked again at once, not at its next time (the shared loop's hand-over, ``_shared_waits``).
+        """
         if strategy not in ("auto", "per_run", "list"):
             raise ValueError(f"strategy must be 'auto', 'per_run' or 'list', not {strategy!r}")
         rate = max_requests_per_second
@@ -72,7 +77,8 @@ class WaitScheduler(WaitState):
         # The caller's callback, guarded: when it raises, ``next_done`` returns what it has and
         # the caller re-raises ``events.error``.
         events = on_event if isinstance(on_event, EventSink) else EventSink(on_event)
-        super().__init__(poll=poll, events=events)
+        super().__init__(poll=poll, events=events, on_done=on_done)
+        self._resume_cut = resume_cut
         self._get = get
         self._list_for = list_for
         self._rate = rate
@@ -99,22 +105,25 @@ class WaitScheduler(WaitState):
         index: int | None = None,
         parent: Parent | None = None,
         timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        get: Callable[[str], Awaitable[Computation]] | None = None,
     ) -> None:
         """Follow ``computation`` (an ID is fetched first; a Computation counts as seen).
 
         ``timeout=0`` is one look: a GET (none for a finished Computation), then the wait ends,
-        finished or timed out.
+        finished or timed out. ``poll`` and ``get``: this run's own schedule and read.
         """
         now = anyio.current_time()
         known = computation if isinstance(computation, Computation) else None
         cid = check_id(known.id if known else computation, "computation_id")
         indices = [] if index is None else [index]
-        if cid in self._watches:  # the same run twice: one wait, several places in the output
-            self._watches[cid].indices.extend(indices)
-            return
         one_look = timeout == 0
         deadline = math.inf if timeout is None or one_look else now + timeout
-        watch = Watch(cid, indices, parent, None, deadline, one_look=one_look)
+        if cid in self._watches:  # the same run twice: one wait, several places in the output
+            self._watches[cid].indices.extend(indices)
+            self._widen(self._watches[cid], deadline, poll)
+            return
+        watch = Watch(cid, indices, parent, None, deadline, one_look=one_look, poll=poll, get=get)
         if known is not None:
             self._observe(watch, known)
             if watch.done:  # finished already: report it at once
@@ -123,13 +132,14 @@ class WaitScheduler(WaitState):
         self._watches[cid] = watch
         if deadline != math.inf:
             heapq.heappush(self._deadlines, (deadline, next(self._seq), watch))
-        watch.due = now if known is None or one_look else now + self._poll.interval(0, _rng)
+        first = (poll or self._poll).interval(0, _rng)
+        watch.due = now if known is None or one_look else now + first
         grouped = parent is not None and self._strategy != "per_run" and not one_look
         if grouped and parent is not None and parent not in self._no_list:
             self._by_parent[parent] = self._by_parent.get(parent, 0) + 1
             threshold = 1 if self._strategy == "list" else LIST_THRESHOLD
             if parent in self._groups or self._by_parent[parent] >= threshold:
-                self._join_group(parent, now)
+                self._join_group(parent, now, watch)
         if watch.group is None:
             self._push(watch)
         self._changed.set()
@@ -212,13 +222,6 @@ class WaitScheduler(WaitState):
         if self._changed.is_set():
             self._changed = anyio.Event()
 
-    def _fail(self, item: Watch | Group, error: CodeOceanError) -> None:
-        """End every wait ``item`` stands for with ``error``."""
-        watches = list(item.members.values()) if isinstance(item, Group) else [item]
-        for watch in watches:
-            if not watch.done:
-                self._end(watch, watch.last, error)
-
     def _stop_tick(self) -> None:
         """Stop ``next_done`` now: requests on their way are cut, asked again at their time."""
         if self._tick_scope is not None:
@@ -240,19 +243,17 @@ class WaitScheduler(WaitState):
             self._in_flight -= 1
             self._changed.set()  # next_done looks again: a wait may have ended
 
-    def _next_due(self, polls: int, deadline: float) -> float:
-        now = anyio.current_time()
-        return self._poll.next_poll(polls, now=now, deadline=deadline, rng=_rng)
-
     async def _poll_watch(self, watch: Watch) -> None:
         self.requests["get"] += 1
+        landed = False
         try:
             with anyio.move_on_after(watch.deadline - anyio.current_time()):
                 try:
-                    computation = await self._get(watch.id)
+                    computation = await (watch.get or self._get)(watch.id)
                 except Exception as exc:  # a CodeOceanError, or anything else from below
                     self._end(watch, None, unexpected(exc, f"GET of computation {watch.id}"))
                     return
+                landed = True
                 self._observe(watch, computation)
             if not watch.done:
                 watch.polls += 1
@@ -260,7 +261,8 @@ class WaitScheduler(WaitState):
                     self._end(watch, watch.last, self._timeout_error(watch, "after one look"))
         finally:  # also when cut short (a wait ended, or the caller cancelled): at its time
             if not watch.done and watch.group is None:
-                watch.due = self._next_due(watch.polls, watch.deadline)
+                cut = not landed and self._resume_cut
+                watch.due = anyio.current_time() if cut else self._next_due(watch, watch.deadline)
                 self._push(watch)
 
     async def _poll_group(self, group: Group) -> None:
@@ -286,5 +288,6 @@ class WaitScheduler(WaitState):
         finally:  # also when cut short: a group with runs to follow stays scheduled, at its time
             if group.members and self._groups.get(group.parent) is group:
                 deadline = min(w.deadline for w in group.members.values())
-                group.due = self._next_due(group.polls, deadline)
+                cut = listed is None and self._resume_cut and anyio.current_time() < deadline
+                group.due = anyio.current_time() if cut else self._next_due(group, deadline)
                 self._push(group)

@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import anyio
 import attrs
@@ -24,7 +24,7 @@ from .models import Computation
 from .models.batch import Event, Finished, StateChanged
 from .models.parent import Parent
 
-__all__ = ["Done", "Group", "WaitState", "Watch"]
+__all__ = ["Done", "Group", "OnDone", "WaitState", "Watch"]
 
 logger = logging.getLogger("codeocean_async")
 
@@ -56,6 +56,8 @@ class Watch:
     done: bool = False
     missed: int = 0  # consecutive listings of its capsule that did not show it
     one_look: bool = False  # timeout=0: one GET, then finished or timed out
+    poll: PollPolicy | None = None  # its own schedule (None: the scheduler's)
+    get: Callable[[str], Awaitable[Computation]] | None = None  # its own read, or the scheduler's
 
 
 @attrs.define(eq=False)
@@ -68,12 +70,17 @@ class Group:
     due: float = 0.0
 
 
+#: Called with each wait that ends, instead of keeping it for ``next_done``.
+OnDone = Callable[[Done], None]
+
+
 class WaitState:
     """The waits, their schedule and their groups; what was seen of each (no requests here)."""
 
-    def __init__(self, *, poll: PollPolicy, events: EventSink) -> None:
+    def __init__(self, *, poll: PollPolicy, events: EventSink, on_done: OnDone | None) -> None:
         self._poll = poll
         self.events = events
+        self._on_done = on_done
         self._watches: dict[str, Watch] = {}
         self._groups: dict[Parent, Group] = {}
         self._no_list: set[Parent] = set()  # capsules whose listing failed: polled run by run
@@ -98,22 +105,65 @@ class WaitState:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else math.inf
 
-    def _join_group(self, parent: Parent, now: float) -> None:
+    def _join_group(self, parent: Parent, now: float, newcomer: Watch | None = None) -> None:
+        """Group the runs of ``parent``: all of them for a new group, else ``newcomer`` alone
+        (so a thousand runs joining one by one cost a thousand steps, not a million)."""
         group = self._groups.get(parent)
         if group is None:
             group = self._groups[parent] = Group(parent)
-        for watch in self._watches.values():
+            newcomer = None
+        joined: list[Watch] = []
+        for watch in self._watches.values() if newcomer is None else (newcomer,):
             if watch.parent == parent and watch.group is None and not watch.one_look:
                 watch.group = group
                 group.members[watch.id] = watch
+                joined.append(watch)
+        if not joined and newcomer is not None:
+            return
         group.polls = 0  # a new member may be a short run: look soon
-        unseen = any(w.last is None for w in group.members.values())
-        due = now if unseen else now + self._poll.interval(0, _rng)  # an ID alone: look now
+        unseen = any(w.last is None for w in joined)
+        soonest = min(
+            p.interval(0, _rng) for p in self._policies_of(joined or [*group.members.values()])
+        )
+        due = now if unseen else now + soonest  # an ID alone: look now
         # Reschedule when no future poll is planned (a new group, or one whose members had all
         # ended, its heap entry gone) or when this one is sooner.
         if group.due <= now or due < group.due:
             group.due = due
             self._push(group)
+
+    def _policies(self, item: Watch | Group) -> list[PollPolicy]:
+        """The schedules ``item``'s waits ask for (a group polls at its fastest member's)."""
+        return self._policies_of(item.members.values() if isinstance(item, Group) else (item,))
+
+    def _policies_of(self, watches: Iterable[Watch]) -> list[PollPolicy]:
+        return list({id(p): p for p in (w.poll or self._poll for w in watches)}.values())
+
+    def _next_due(self, item: Watch | Group, deadline: float) -> float:
+        now = anyio.current_time()
+        return min(
+            p.next_poll(item.polls, now=now, deadline=deadline, rng=_rng)
+            for p in self._policies(item)
+        )
+
+    def _widen(self, watch: Watch, deadline: float, poll: PollPolicy | None) -> None:
+        """A second wait on a followed run: it is followed until the later deadline, as often
+        as the more eager of the two schedules asks."""
+        if deadline > watch.deadline:
+            watch.deadline = deadline
+            if deadline != math.inf:
+                heapq.heappush(self._deadlines, (deadline, next(self._seq), watch))
+        if poll is None or poll is watch.poll:
+            return
+        mine = watch.poll or self._poll
+        if attrs.evolve(poll, jitter=0).interval(watch.polls) < attrs.evolve(
+            mine, jitter=0
+        ).interval(watch.polls):
+            watch.poll = poll
+            sooner = anyio.current_time() + poll.interval(watch.polls, _rng)
+            if watch.group is None and sooner < watch.due:
+                watch.due = sooner
+                self._push(watch)
 
     # --- listings of a capsule ------------------------------------------------------------
 
@@ -173,6 +223,14 @@ class WaitState:
     ) -> None:
         if watch.done:  # ended once already: it is reported once
             return
+        self._drop(watch)
+        done = Done(tuple(watch.indices), computation or watch.last, error)
+        if self._on_done is not None:
+            self._on_done(done)
+        else:
+            self._finished.append(done)
+
+    def _drop(self, watch: Watch) -> None:
         watch.done = True
         if watch.group is not None:
             watch.group.members.pop(watch.id, None)
@@ -180,12 +238,28 @@ class WaitState:
         counted = registered and not watch.one_look and watch.parent is not None
         if counted and watch.parent in self._by_parent:
             self._by_parent[watch.parent] -= 1
-        self._finished.append(Done(tuple(watch.indices), computation or watch.last, error))
+
+    def discard(self, computation_id: str, index: int) -> None:
+        """Stop following ``computation_id`` for ``index`` (a wait that left: cancelled, or past
+        its own deadline); the run is no longer polled once no place needs it. No ``Done``."""
+        watch = self._watches.get(computation_id)
+        if watch is None or index not in watch.indices:
+            return
+        watch.indices.remove(index)
+        if not watch.indices:
+            self._drop(watch)
+
+    def _fail(self, item: Watch | Group, error: CodeOceanError) -> None:
+        """End every wait ``item`` stands for with ``error``."""
+        watches = list(item.members.values()) if isinstance(item, Group) else [item]
+        for watch in watches:
+            if not watch.done:
+                self._end(watch, watch.last, error)
 
     def _expire(self, now: float) -> None:
         while self._deadlines and self._deadlines[0][0] <= now:
-            _, _, watch = heapq.heappop(self._deadlines)
-            if not watch.done:
+            deadline, _, watch = heapq.heappop(self._deadlines)
+            if not watch.done and deadline == watch.deadline:  # (not one since widened)
                 self._end(watch, watch.last, self._timeout_error(watch, "before its deadline"))
 
     def _timeout_error(self, watch: Watch, when: str) -> WaitTimeoutError:

@@ -61,6 +61,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_guard",
             "_wait_state",
             "_scheduler",
+            "_shared_waits",
             "_polling",
             "_waits",
             "_specs",

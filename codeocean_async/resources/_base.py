@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .._config import ClientOptions
+from .._shared_waits import SharedWaits
 
 if TYPE_CHECKING:
     from .._http import HTTPPipeline
@@ -17,12 +18,14 @@ __all__ = ["Bound", "Resource"]
 
 @attrs.frozen(eq=False)
 class Bound:
-    """What one client hands its resources: its request pipeline, its options, and the ledger
-    of the runs it started (shared with every copy ``with_options`` makes)."""
+    """What one client hands its resources: its request pipeline, its options, the ledger of
+    the runs it started and the poll loop its waits share (both shared with every copy
+    ``with_options`` makes)."""
 
     http: HTTPPipeline
     options: ClientOptions
     ledger: LaunchLedger
+    waits: SharedWaits = attrs.field(factory=SharedWaits)
 
 
 class Resource:

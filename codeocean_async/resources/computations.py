@@ -8,7 +8,8 @@ import attrs
 
 from .._config import OnUncertain, PollPolicy
 from .._operations import operation
-from .._polling import OnUpdate, StateFollower, wait_until_finished
+from .._polling import OnUpdate, StateFollower, follow_to_end, wait_until_finished
+from .._shared_waits import SharedFollower
 from ..models import (
     Computation,
     DataAssetsRunParam,
@@ -16,6 +17,7 @@ from ..models import (
     PipelineProcessParams,
     RunParams,
 )
+from ..models.parent import Parent
 from ..models.run_params import check_run_ids
 from ..models.shared import DataAssetAttachParams, DataAssetAttachResults
 from ._attach import attach, detach
@@ -138,6 +140,8 @@ class Computations(Batches, ComputationResults):
         poll: PollPolicy | None = None,
         raise_on_failure: bool = False,
         on_update: OnUpdate | None = None,
+        capsule_id: str | None = None,
+        pipeline_id: str | None = None,
     ) -> Computation:
         """Wait until the computation is ``completed`` or ``failed`` and return its final state.
 
@@ -152,17 +156,30 @@ class Computations(Batches, ComputationResults):
                 ``Outcome.SUCCEEDED`` (failed, stopped, failed start).
             on_update: called (or awaited) with the computation at each state change, starting
                 with the first state seen.
+            capsule_id, pipeline_id: the capsule or pipeline of a run this client did not start
+                (so the shared loop can list it with its siblings instead of polling it alone).
 
-        A cancelled task or an outer ``anyio.fail_after`` stops the wait at once.
+        Every wait of a client (and of its ``with_options`` copies) shares one poll loop: runs
+        of one capsule are polled with one listing per tick however many tasks wait on them,
+        each wait keeping its own deadline, schedule and cancellation (see the README's
+        "Many waits, one poll loop"). A cancelled task or an outer ``anyio.fail_after`` stops
+        the wait at once, and only that wait.
         """
-        return await wait_until_finished(
-            self.get,
-            computation,
-            timeout=timeout,
-            poll=poll or self._options.poll,
-            raise_on_failure=raise_on_failure,
-            on_update=on_update,
+        poll = poll or self._options.poll
+        if timeout == 0 or (isinstance(computation, Computation) and computation.finished):
+            # One look, or nothing to wait for: no loop to share.
+            return await wait_until_finished(
+                self.get,
+                computation,
+                timeout=timeout,
+                poll=poll,
+                raise_on_failure=raise_on_failure,
+                on_update=on_update,
+            )
+        states = self._shared(
+            computation, timeout, poll, capsule_id, pipeline_id, wants_states=bool(on_update)
         )
+        return await follow_to_end(states, raise_on_failure=raise_on_failure, on_update=on_update)
 
     def watch(
         self,
@@ -170,6 +187,8 @@ class Computations(Batches, ComputationResults):
         *,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
+        capsule_id: str | None = None,
+        pipeline_id: str | None = None,
     ) -> AsyncIterator[Computation]:
         """Iterate over the computation's state changes until it finishes::
 
@@ -178,8 +197,29 @@ class Computations(Batches, ComputationResults):
 
         Yields the first state seen, then each change, ending with the terminal state. Raises
         ``WaitTimeoutError`` at the deadline, as ``wait_for_completion`` does; ``timeout`` counts
-        from this call, not from the first step of the loop.
+        from this call, not from the first step of the loop. It shares the client's poll loop as
+        ``wait_for_completion`` does (``capsule_id`` / ``pipeline_id`` likewise).
         """
-        return StateFollower(
-            self.get, computation, timeout=timeout, poll=poll or self._options.poll
+        poll = poll or self._options.poll
+        if timeout == 0 or (isinstance(computation, Computation) and computation.finished):
+            return StateFollower(self.get, computation, timeout=timeout, poll=poll)
+        return self._shared(computation, timeout, poll, capsule_id, pipeline_id)
+
+    def _shared(
+        self,
+        computation: Computation | str,
+        timeout: float | None,
+        poll: PollPolicy,
+        capsule_id: str | None,
+        pipeline_id: str | None,
+        wants_states: bool = True,
+    ) -> SharedFollower:
+        return SharedFollower(
+            self._bound.waits,
+            computation,
+            readers=self._readers(),
+            parent=Parent.given(capsule_id=capsule_id, pipeline_id=pipeline_id),
+            timeout=timeout,
+            poll=poll,
+            wants_states=wants_states,
         )
