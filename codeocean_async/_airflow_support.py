@@ -15,7 +15,6 @@ tests cover it without Airflow installed:
 from __future__ import annotations
 
 import ast
-import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -29,7 +28,6 @@ from ._client import AsyncCodeOcean
 from ._converter import structure, to_json
 from ._errors import CodeOceanError, WaitTimeoutError
 from .models import Computation, Outcome, RunParams
-from .resources.computations import Computations
 
 __all__ = [
     "LoopClients",
@@ -43,10 +41,6 @@ __all__ = [
     "to_xcom",
     "wait_for",
 ]
-
-#: Whether ``wait_for_completion`` takes the run's parent (``capsule_id=`` / ``pipeline_id=``),
-#: which lets waits on one client share a poll loop by listing the parent's computations.
-PARENT_KEYWORDS = "capsule_id" in inspect.signature(Computations.wait_for_completion).parameters
 
 
 def _listish(value: Any, name: str) -> Any:
@@ -151,11 +145,11 @@ async def wait_for(
     pipeline_id: str | None = None,
     timeout: float | None = None,
 ) -> Computation:
-    """``wait_for_completion``, naming the parent when the SDK takes it (a shared poll loop)."""
-    parent: dict[str, Any] = {}
-    if PARENT_KEYWORDS:
-        parent = {"capsule_id": capsule_id, "pipeline_id": pipeline_id}
-    return await client.computations.wait_for_completion(computation_id, timeout=timeout, **parent)
+    """``wait_for_completion`` naming the run's parent, so that every wait on the client shares
+    one poll loop listing the parent's computations (not a GET per run)."""
+    return await client.computations.wait_for_completion(
+        computation_id, timeout=timeout, capsule_id=capsule_id, pipeline_id=pipeline_id
+    )
 
 
 async def follow(

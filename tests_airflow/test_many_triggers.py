@@ -9,7 +9,6 @@ import pytest
 from airflow.sdk.module_loading import import_string
 
 from codeocean_async import AsyncCodeOcean
-from codeocean_async._airflow_support import PARENT_KEYWORDS
 from codeocean_async.airflow import CodeOceanComputationTrigger, triggers
 from codeocean_async.testing import FakeCodeOcean
 
@@ -72,16 +71,12 @@ async def test_200_triggers_in_one_loop_each_yield_one_event_through_one_client(
     print("\n200 triggers, requests:", count(fake))
 
 
-@pytest.mark.xfail(
-    not PARENT_KEYWORDS,
-    reason="needs wait_for_completion(capsule_id=...) and its shared poll loop (issue 11 item 1)",
-    strict=True,
-)
 async def test_200_triggers_share_one_poll_loop(fake, many):
-    """With the shared poll loop: a few listings per tick, not a GET per trigger per poll."""
+    """The shared poll loop: a few listings of the capsule per tick, no GET per trigger."""
     await run_all(fake, many["capsule"]["id"], many["runs"])
 
     counted = count(fake)
     print("\n200 triggers, shared loop, requests:", counted)
-    assert counted["total"] < N  # fewer requests in all than triggers
-    assert counted["get_one"] < N // 4
+    assert counted["get_one"] == 0
+    assert 1 <= counted["listings"] <= 20  # a few ticks of a 0.7 s run, one listing each
+    assert counted["total"] == counted["listings"]
