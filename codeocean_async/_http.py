@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar, overload
 
 import anyio
@@ -157,7 +157,7 @@ class HTTPPipeline:
         return None if cast_to is None else decode(response, cast_to, self.secrets)
 
     @overload
-    async def call(
+    def call(
         self,
         op: Operation,
         *,
@@ -168,10 +168,10 @@ class HTTPPipeline:
         idempotent: bool | None = ...,
         before_send: BeforeSend | None = ...,
         on_retry: OnRetry | None = ...,
-    ) -> T: ...
+    ) -> Awaitable[T]: ...
 
     @overload
-    async def call(
+    def call(
         self,
         op: Operation,
         *,
@@ -182,9 +182,9 @@ class HTTPPipeline:
         idempotent: bool | None = ...,
         before_send: BeforeSend | None = ...,
         on_retry: OnRetry | None = ...,
-    ) -> None: ...
+    ) -> Awaitable[None]: ...
 
-    async def call(
+    def call(
         self,
         op: Operation,
         *,
@@ -195,10 +195,12 @@ class HTTPPipeline:
         idempotent: bool | None = None,
         before_send: BeforeSend | None = None,
         on_retry: OnRetry | None = None,
-    ) -> T | None:
+    ) -> Awaitable[T | None]:
         """``request`` for the operation ``op`` (``_operations``): its method, path and
-        ``Min-Server-Version``, and its name in a refusal for version reasons."""
-        result: T | None = await self.request(
+        ``Min-Server-Version``, and its name in a refusal for version reasons. It hands back
+        ``request``'s own coroutine, no frame of its own around it (each layer of coroutines
+        costs again on every resumption)."""
+        return self.request(
             op.method,
             op.path,
             path_params=path_params,
@@ -211,7 +213,6 @@ class HTTPPipeline:
             min_version=op.min_version,
             operation=op.name,
         )
-        return result
 
     def _build(
         self,
