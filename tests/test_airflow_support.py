@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import time
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -215,19 +216,21 @@ async def test_follow_is_one_event_per_wait(codeocean_fake: FakeCodeOcean) -> No
     assert "NotFoundError" in missing["message"]
 
 
-async def test_the_parent_is_passed_on_once_the_sdk_takes_it(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_the_wait_names_the_runs_parent_so_waits_share_one_poll_loop(
+    codeocean_fake: FakeCodeOcean,
 ) -> None:
-    calls: list[dict[str, Any]] = []
-
-    class Computations:
-        async def wait_for_completion(self, computation_id: str, **kwargs: Any) -> Any:
-            calls.append(kwargs)
-
-    class Client:
-        computations = Computations()
-
-    for shared in (False, True):
-        monkeypatch.setattr(support, "PARENT_KEYWORDS", shared)
-        await support.wait_for(Client(), "c1", capsule_id="p1", timeout=5)  # type: ignore[arg-type]
-    assert calls == [{"timeout": 5}, {"timeout": 5, "capsule_id": "p1", "pipeline_id": None}]
+    capsule = codeocean_fake.add_capsule()["id"]
+    runs = [codeocean_fake.add_computation(capsule_id=capsule)["id"] for _ in range(4)]
+    async with AsyncCodeOcean(
+        domain="http://codeocean.test",
+        token=codeocean_fake.token,
+        transport=codeocean_fake.transport(),
+        allow_insecure_http=True,
+    ) as client:
+        codeocean_fake.reset_requests()
+        async with anyio.create_task_group() as tg:
+            for run in runs:
+                tg.start_soon(partial(support.wait_for, client, run, capsule_id=capsule, timeout=5))
+    # Runs of a named capsule, started elsewhere: followed through the capsule's listing.
+    paths = {r.path for r in codeocean_fake.requests}
+    assert paths == {f"/api/v1/capsules/{capsule}/computations"}
