@@ -212,8 +212,13 @@ class CodeOceanRunOperator(BaseOperator):
     async def _capture(self, computation_id: str) -> str:
         keywords = capture_params(self.capture) or {}
         async with self.hook.get_client() as client:
+            # An uncertain capture is looked for, not left to a retry to make again.
             asset = await client.data_assets.capture(
-                computation_id, wait=True, timeout=self.timeout, **keywords
+                computation_id,
+                wait=True,
+                timeout=self.timeout,
+                on_uncertain="reconcile",
+                **keywords,
             )
         self.log.info("captured computation %s as data asset %s", computation_id, asset.id)
         return asset.id
