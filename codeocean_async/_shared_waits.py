@@ -42,7 +42,9 @@ __all__ = ["SharedFollower", "SharedWaits"]
 class _Waiter:
     """One wait on the shared loop: what the loop handed it, and how to wake it."""
 
-    __slots__ = ("done", "id", "last", "number", "states", "stop", "wake", "wants_states")
+    __slots__ = (
+        "done", "id", "last", "left", "number", "states", "stop", "wake", "wants_states"
+    )  # fmt: skip
 
     def __init__(self, number: int, computation_id: str, wants_states: bool) -> None:
         self.number = number
@@ -53,10 +55,11 @@ class _Waiter:
         self.done: Done | None = None
         self.wake = anyio.Event()
         self.stop: anyio.CancelScope | None = None  # set while this waiter runs the loop
+        self.left = False  # it left the loop (closed from elsewhere while it was served)
 
     @property
     def has_news(self) -> bool:
-        return bool(self.states) or self.done is not None
+        return bool(self.states) or self.done is not None or self.left
 
 
 class SharedWaits:
@@ -129,7 +132,12 @@ class SharedWaits:
         return waiter
 
     def leave(self, waiter: _Waiter) -> None:
-        """The waiter is gone (its wait ended, or it was cancelled): its run may stop."""
+        """The waiter is gone (its wait ended, or it was cancelled): its run may stop. A waiter
+        left while it is served (its iterator closed from another task) is woken, so that it
+        stops serving (and hands the loop on, if it ran it)."""
+        waiter.left = True
+        if waiter in self._idle:
+            self._notify(waiter)
         if self._waiters.pop(waiter.number, None) is None or self._scheduler is None:
             return
         if waiter.done is None:
@@ -251,6 +259,9 @@ class SharedFollower:
             while not waiter.has_news and anyio.current_time() < self._deadline:
                 with anyio.move_on_after(self._deadline - anyio.current_time()):
                     await self._hub.serve(waiter)
+            if waiter.left:  # closed (``aclose``) while this step waited
+                self._ended = True
+                raise StopAsyncIteration
             if waiter.states:
                 self._yielded = waiter.states.popleft()
                 return self._yielded

@@ -436,3 +436,29 @@ async def test_two_waits_on_one_run_share_its_gets_and_keep_their_own_deadlines(
     assert long.finished
     # One run followed once: a GET per 0.125 s tick for both waits (about 6), not two (12).
     assert len(codeocean_fake.requests) <= 8
+
+
+async def test_a_watch_closed_from_another_task_while_it_waits_ends_and_frees_the_loop(
+    client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean
+) -> None:
+    capsule = codeocean_fake.add_capsule(run_durations=(1, 1, 1))["id"]
+    first, second = await _launch(client, capsule, 2)
+    states = client.computations.watch(first.id)
+    assert (await states.__anext__()).state == co.ComputationState.INITIALIZING
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for state in states:  # this step runs the shared loop when aclose comes
+            seen.append(str(state.state))
+        seen.append("end")
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+            await anyio.sleep(0.05)
+            await states.aclose()  # from another task
+            _advance(codeocean_fake)
+            # The closed watch's step ends, and the loop is free for every later wait.
+            done = await client.computations.wait_for_completion(second.id)
+    assert seen == ["end"]
+    assert done.state == co.ComputationState.COMPLETED

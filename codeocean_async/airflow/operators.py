@@ -174,7 +174,9 @@ class CodeOceanRunOperator(BaseOperator):
                     earlier.id,
                     earlier.outcome.value,
                 )
-            computation = await client.computations.run(params)
+            # A launch that may or may not have started a run is looked for, not failed: a
+            # failed try with no record of its run would make the retry launch another.
+            computation = await client.computations.run(params, on_uncertain="reconcile")
         self.log.info("launched Code Ocean computation %s", computation.id)
         return computation, True
 
@@ -234,7 +236,19 @@ class CodeOceanRunOperator(BaseOperator):
                 await client.computations.delete(computation_id)
 
         # A thread of its own: on_kill may interrupt a running event loop in this one.
-        worker = threading.Thread(target=anyio.run, args=(stop,), daemon=True)
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                anyio.run(stop)
+            except BaseException as exc:  # reported below, in the task's log
+                failed.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
         worker.start()
         worker.join(30)
-        self.log.info("stopped Code Ocean computation %s", computation_id)
+        if worker.is_alive() or failed:
+            why = f"{failed[0]}" if failed else "no answer within 30 s"
+            self.log.warning("could not stop Code Ocean computation %s: %s", computation_id, why)
+        else:
+            self.log.info("stopped Code Ocean computation %s", computation_id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from .._config import OnUncertain, PollPolicy
 from .._operations import operation
-from .._polling import OnUpdate, StateFollower, follow_to_end, wait_until_finished
+from .._polling import OnUpdate, StateFollower, States, follow_to_end, wait_until_finished
 from .._shared_waits import SharedFollower
 from ..models import (
     Computation,
@@ -189,7 +189,7 @@ class Computations(Batches, ComputationResults):
         poll: PollPolicy | None = None,
         capsule_id: str | None = None,
         pipeline_id: str | None = None,
-    ) -> AsyncIterator[Computation]:
+    ) -> States:
         """Iterate over the computation's state changes until it finishes::
 
             async for c in client.computations.watch(computation):
