@@ -280,8 +280,8 @@ class HTTPPipeline:
                         now=now,
                     )
                 except (APIConnectionError, APIStatusError) as exc:
-                    if gone_after_resend(exc, attempt, progress.maybe_sent):
-                        return exc.response  # type: ignore[union-attr]
+                    if (gone := gone_after_resend(exc, attempt, progress.maybe_sent)) is not None:
+                        return gone
                     next_delay = next_retry(
                         exc, request, attempt, idempotent, deadline, policy, _rng
                     )

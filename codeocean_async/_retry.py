@@ -93,12 +93,9 @@ def next_retry(
     return delay
 
 
-def gone_after_resend(exc: BaseException, attempt: int, maybe_sent: bool) -> bool:
-    """A DELETE resent after an attempt that may have reached the server, answered 404: that
-    attempt did it (what it deleted is gone), so the request succeeded."""
-    return (
-        isinstance(exc, NotFoundError)
-        and attempt > 1
-        and maybe_sent
-        and exc.response.request.method == "DELETE"
-    )
+def gone_after_resend(exc: BaseException, attempt: int, maybe_sent: bool) -> httpx.Response | None:
+    """The 404 answering a DELETE resent after an attempt that may have reached the server:
+    that attempt did it (what it deleted is gone), so the request succeeded; else ``None``."""
+    if not (isinstance(exc, NotFoundError) and attempt > 1 and maybe_sent):
+        return None
+    return exc.response if exc.response.request.method == "DELETE" else None

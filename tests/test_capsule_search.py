@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import codeocean_async as co
-from codeocean_async.resources.capsules import Capsules, Pipelines
 from codeocean_async.testing import FakeCodeOcean
+
+from .parents import add_parent, routes_of
 
 pytestmark = pytest.mark.anyio
 
@@ -26,15 +27,6 @@ def client(client_by_either_route: co.AsyncCodeOcean) -> co.AsyncCodeOcean:
     return client_by_either_route
 
 
-def _routes(client: co.AsyncCodeOcean, kind: str) -> Capsules | Pipelines:
-    return client.capsules if kind == "capsules" else client.pipelines
-
-
-def _add(fake: FakeCodeOcean, kind: str, **fields: Any) -> str:
-    add = fake.add_capsule if kind == "capsules" else fake.add_pipeline
-    return str(add(**fields)["id"])
-
-
 def _bodies(fake: FakeCodeOcean) -> list[Any]:
     return [r.body for r in fake.requests]
 
@@ -43,9 +35,9 @@ async def test_search_one_page(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
     for name in ("beta", "alpha", "gamma"):
-        _add(codeocean_fake, kind, name=name, tags=("ChIP",))
-    _add(codeocean_fake, kind, name="other")
-    page = await _routes(client, kind).search(
+        add_parent(codeocean_fake, kind, name=name, tags=("ChIP",))
+    add_parent(codeocean_fake, kind, name="other")
+    page = await routes_of(client, kind).search(
         query="tag:ChIP", limit=2, sort_field="name", sort_order="asc", archived=False
     )
     (request,) = codeocean_fake.requests
@@ -62,7 +54,7 @@ async def test_search_one_page(
     assert page.has_more
     assert page.next_token
     params = co.CapsuleSearchParams(query="tag:ChIP", next_token=page.next_token)
-    last = await _routes(client, kind).search(params)
+    last = await routes_of(client, kind).search(params)
     assert [c.name for c in last.results] == ["gamma"]
     assert not last.has_more
     assert last.next_token is None
@@ -73,8 +65,8 @@ async def test_iter_search_fetches_a_page_only_when_the_last_is_used_up(
 ) -> None:
     names = [f"run-{i}" for i in range(5)]
     for name in names:
-        _add(codeocean_fake, kind, name=name)
-    found = _routes(client, kind).iter_search(limit=2)
+        add_parent(codeocean_fake, kind, name=name)
+    found = routes_of(client, kind).iter_search(limit=2)
     seen = [(await found.__anext__()).name, (await found.__anext__()).name]
     assert len(codeocean_fake.requests) == 1
     seen.append((await found.__anext__()).name)
@@ -90,12 +82,12 @@ async def test_iter_search_fetches_a_page_only_when_the_last_is_used_up(
 async def test_search_filters(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    released = _add(codeocean_fake, kind, name="released", versions=(1,))
-    _add(codeocean_fake, kind, name="draft")
+    released = add_parent(codeocean_fake, kind, name="released", versions=(1,))
+    add_parent(codeocean_fake, kind, name="draft")
     archived = codeocean_fake.add_capsule if kind == "capsules" else codeocean_fake.add_pipeline
     archived(name="old")["archived"] = True
-    _add(codeocean_fake, kind, name="theirs", owner="someone-else")
-    routes = _routes(client, kind)
+    add_parent(codeocean_fake, kind, name="theirs", owner="someone-else")
+    routes = routes_of(client, kind)
     by_status = await routes.search(status=co.CapsuleStatus.RELEASE)
     assert [c.id for c in by_status.results] == [released]
     assert [c.name for c in (await routes.search(archived=True)).results] == ["old"]
@@ -110,9 +102,9 @@ async def test_search_by_data_asset(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
     codeocean_fake.add_data_asset(id=ASSET)
-    routes = _routes(client, kind)
-    users = [_add(codeocean_fake, kind, name=f"user-{i}") for i in range(3)]
-    _add(codeocean_fake, kind, name="unrelated")
+    routes = routes_of(client, kind)
+    users = [add_parent(codeocean_fake, kind, name=f"user-{i}") for i in range(3)]
+    add_parent(codeocean_fake, kind, name="unrelated")
     for parent_id in users:
         await routes.attach_data_assets(parent_id, [ASSET])
     codeocean_fake.reset_requests()
@@ -126,7 +118,7 @@ async def test_search_by_data_asset(
 async def test_search_arguments_are_checked_before_sending(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    routes = _routes(client, kind)
+    routes = routes_of(client, kind)
     for limit in (0, 1001):
         with pytest.raises(ValueError, match="limit"):
             await routes.search(limit=limit)

@@ -9,8 +9,9 @@ import pytest
 
 import codeocean_async as co
 from codeocean_async._operations import operation
-from codeocean_async.resources.capsules import Capsules, Pipelines
 from codeocean_async.testing import FakeCodeOcean, RecordedRequest
+
+from .parents import add_parent, routes_of
 
 pytestmark = pytest.mark.anyio
 
@@ -73,15 +74,6 @@ def fake(codeocean_fake: FakeCodeOcean) -> FakeCodeOcean:
     return codeocean_fake
 
 
-def _routes(client: co.AsyncCodeOcean, kind: str) -> Capsules | Pipelines:
-    return client.capsules if kind == "capsules" else client.pipelines
-
-
-def _add(fake: FakeCodeOcean, kind: str, **fields: Any) -> str:
-    add = fake.add_capsule if kind == "capsules" else fake.add_pipeline
-    return str(add(**fields)["id"])
-
-
 def _only(fake: FakeCodeOcean) -> RecordedRequest:
     (request,) = fake.requests
     assert request.auth_ok
@@ -99,19 +91,19 @@ async def test_delete(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str)
     stored = fake.add_capsule() if kind == "capsules" else fake.add_pipeline()
     stored["archived"] = True
     parent_id = stored["id"]
-    await _routes(client, kind).delete(parent_id)
+    await routes_of(client, kind).delete(parent_id)
     assert _sent(fake, f"{kind}.delete") == ("DELETE", f"/api/v1/{kind}/{parent_id}", {}, None)
     with pytest.raises(co.NotFoundError):
-        await _routes(client, kind).get(parent_id)
+        await routes_of(client, kind).get(parent_id)
 
 
 async def test_delete_refused_unless_archived_and_unreleased(
     client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str
 ) -> None:
-    routes = _routes(client, kind)
+    routes = routes_of(client, kind)
     with pytest.raises(co.PermissionDeniedError, match="archived"):
-        await routes.delete(_add(fake, kind))
-    released = _add(fake, kind, versions=(1,))
+        await routes.delete(add_parent(fake, kind))
+    released = add_parent(fake, kind, versions=(1,))
     await routes.archive(released)
     with pytest.raises(co.PermissionDeniedError, match="released"):
         await routes.delete(released)
@@ -124,7 +116,7 @@ async def test_archive_and_unarchive(
 ) -> None:
     stored = fake.add_capsule() if kind == "capsules" else fake.add_pipeline()
     parent_id = stored["id"]
-    await _routes(client, kind).archive(parent_id)
+    await routes_of(client, kind).archive(parent_id)
     assert _sent(fake, f"{kind}.archive") == (
         "PATCH",
         f"/api/v1/{kind}/{parent_id}/archive",
@@ -133,7 +125,7 @@ async def test_archive_and_unarchive(
     )
     assert stored["archived"] is True  # what get answers
     fake.reset_requests()
-    await _routes(client, kind).unarchive(parent_id)
+    await routes_of(client, kind).unarchive(parent_id)
     assert _sent(fake, f"{kind}.archive")[2] == {"archive": "false"}
     assert "archived" not in stored
 
@@ -155,9 +147,9 @@ async def test_archive_accepts_the_official_sdks_spelling(fake: FakeCodeOcean) -
 
 
 async def test_get_app_panel(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str) -> None:
-    parent_id = _add(fake, kind, versions=(0, 1))
+    parent_id = add_parent(fake, kind, versions=(0, 1))
     fake.set_app_panel(parent_id, APP_PANEL)
-    panel = await _routes(client, kind).get_app_panel(parent_id)
+    panel = await routes_of(client, kind).get_app_panel(parent_id)
     assert _sent(fake, f"{kind}.get_app_panel") == (
         "GET",
         f"/api/v1/{kind}/{parent_id}/app_panel",
@@ -189,9 +181,9 @@ async def test_get_app_panel(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kin
 async def test_get_app_panel_of_a_version_sends_zero_too(
     client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(fake, kind, name="Mine", versions=(0, 1))
+    parent_id = add_parent(fake, kind, name="Mine", versions=(0, 1))
     fake.set_app_panel(parent_id, {"general": {"title": "v1"}}, version=1)
-    routes = _routes(client, kind)
+    routes = routes_of(client, kind)
     panel = await routes.get_app_panel(parent_id, version=0)
     assert _sent(fake, f"{kind}.get_app_panel")[2] == {"version": "0"}
     assert panel.general is not None
@@ -206,8 +198,8 @@ async def test_get_app_panel_of_a_version_sends_zero_too(
 
 
 async def test_permissions(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str) -> None:
-    parent_id = _add(fake, kind)
-    routes = _routes(client, kind)
+    parent_id = add_parent(fake, kind)
+    routes = routes_of(client, kind)
     wanted = co.Permissions(
         users=[co.UserPermissions(email="ada@example.com", role="editor")],
         groups=[co.GroupPermissions(group="lab", role="discoverable")],
@@ -243,8 +235,8 @@ async def test_permissions(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind:
 async def test_attach_data_assets(
     client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(fake, kind)
-    routes = _routes(client, kind)
+    parent_id = add_parent(fake, kind)
+    routes = routes_of(client, kind)
     results = await routes.attach_data_assets(
         parent_id, [f"{ASSET}:input", co.DataAssetAttachParams(OTHER_ASSET)]
     )
@@ -272,8 +264,8 @@ async def test_attach_data_assets(
 async def test_detach_data_assets(
     client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(fake, kind)
-    routes = _routes(client, kind)
+    parent_id = add_parent(fake, kind)
+    routes = routes_of(client, kind)
     await routes.attach_data_assets(parent_id, [ASSET, OTHER_ASSET])
     fake.reset_requests()
     await routes.detach_data_assets(parent_id, [ASSET])
@@ -293,8 +285,8 @@ async def test_detach_data_assets(
 async def test_bad_data_assets_are_refused_before_sending(
     client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(fake, kind)
-    routes = _routes(client, kind)
+    parent_id = add_parent(fake, kind)
+    routes = routes_of(client, kind)
     with pytest.raises(ValueError, match="empty"):
         await routes.detach_data_assets(parent_id, [])
     with pytest.raises(ValueError):
@@ -344,8 +336,8 @@ async def test_computations_attach_and_detach(
 
 
 async def test_sync(client: co.AsyncCodeOcean, fake: FakeCodeOcean, kind: str) -> None:
-    parent_id = _add(fake, kind)
-    routes = _routes(client, kind)
+    parent_id = add_parent(fake, kind)
+    routes = routes_of(client, kind)
     assert await routes.sync(parent_id) == co.GitSyncResults(pushed=0, pulled=0, new_branch=False)
     assert _sent(fake, f"{kind}.sync") == ("POST", f"/api/v1/{kind}/{parent_id}/sync", {}, None)
     fake.plan_sync(pushed=2, new_branch=True)

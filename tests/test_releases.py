@@ -11,10 +11,10 @@ import pytest
 
 import codeocean_async as co
 from codeocean_async._operations import operation
-from codeocean_async.resources.capsules import Capsules, Pipelines
 from codeocean_async.testing import FakeCodeOcean, Fault, ManualClock
 
 from .conftest import mock_client
+from .parents import add_parent, routes_of
 
 pytestmark = pytest.mark.anyio
 
@@ -29,15 +29,6 @@ def client(client_by_either_route: co.AsyncCodeOcean) -> co.AsyncCodeOcean:
     return client_by_either_route
 
 
-def _routes(client: co.AsyncCodeOcean, kind: str) -> Capsules | Pipelines:
-    return client.capsules if kind == "capsules" else client.pipelines
-
-
-def _add(fake: FakeCodeOcean, kind: str, **fields: Any) -> str:
-    add = fake.add_capsule if kind == "capsules" else fake.add_pipeline
-    return str(add(**fields)["id"])
-
-
 def _advance(fake: FakeCodeOcean, seconds: float) -> None:
     assert isinstance(fake.clock, ManualClock)
     fake.clock.advance(seconds)
@@ -46,8 +37,8 @@ def _advance(fake: FakeCodeOcean, seconds: float) -> None:
 async def test_release_and_its_job(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(codeocean_fake, kind, versions=(1, 2))
-    routes = _routes(client, kind)
+    parent_id = add_parent(codeocean_fake, kind, versions=(1, 2))
+    routes = routes_of(client, kind)
     job = await routes.release(parent_id)
     (request,) = codeocean_fake.requests
     assert (request.method, request.path, request.query, request.body) == (
@@ -102,10 +93,10 @@ async def test_decoding_a_documented_job() -> None:
 async def test_validation_issues_are_a_typed_error(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(codeocean_fake, kind, versions=(1,))
+    parent_id = add_parent(codeocean_fake, kind, versions=(1,))
     codeocean_fake.plan_release(issues=("uncommitted_files", "missing_reproducible_run"))
     with pytest.raises(co.ReleaseValidationError) as caught:
-        await _routes(client, kind).release(parent_id)
+        await routes_of(client, kind).release(parent_id)
     error = caught.value
     assert isinstance(error, co.PermissionDeniedError)
     assert error.status_code == 403
@@ -134,7 +125,7 @@ async def test_never_released_is_a_bad_request(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
     with pytest.raises(co.BadRequestError, match="never released") as caught:
-        await _routes(client, kind).release(_add(codeocean_fake, kind))
+        await routes_of(client, kind).release(add_parent(codeocean_fake, kind))
     assert not isinstance(caught.value, co.ServerVersionError)
 
 
@@ -156,8 +147,8 @@ async def _advance_soon(fake: FakeCodeOcean, seconds: float) -> None:
 async def test_wait_until_release_completed(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(codeocean_fake, kind, versions=(1,))
-    routes = _routes(client, kind)
+    parent_id = add_parent(codeocean_fake, kind, versions=(1,))
+    routes = routes_of(client, kind)
     job = await routes.release(parent_id)
     async with anyio.create_task_group() as tg:
         tg.start_soon(_advance_soon, codeocean_fake, 5)
@@ -170,8 +161,8 @@ async def test_wait_until_release_completed(
 async def test_a_failed_release_raises(
     client: co.AsyncCodeOcean, codeocean_fake: FakeCodeOcean, kind: str
 ) -> None:
-    parent_id = _add(codeocean_fake, kind, versions=(1,))
-    routes = _routes(client, kind)
+    parent_id = add_parent(codeocean_fake, kind, versions=(1,))
+    routes = routes_of(client, kind)
     codeocean_fake.plan_release(outcome="failed", error="build failed", durations=(0, 0))
     job = await routes.release(parent_id)
     with pytest.raises(co.ReleaseFailedError, match="build failed") as caught:
